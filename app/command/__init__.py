@@ -1,0 +1,32 @@
+"""Admin commands beside server.py (ThinkPHP's `php think …`): `python server.py NAME [options]`."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name → module in app/command/ with `add_arguments(parser)` and `run(args) -> int`
+COMMANDS = {
+    "serve": "serve",
+    "user:create": "user_create",
+    "migrate": "migrate",
+}
+
+
+def run_command(argv: list[str]) -> int:
+    """Run `argv`: a command name first, or serve when it starts with an option or is empty."""
+    if argv and argv[0] in ("help", "-h", "--help"):
+        print("usage: python server.py [COMMAND] [options]\n\ncommands:")
+        for name, module_name in COMMANDS.items():
+            module = importlib.import_module(f"app.command.{module_name}")
+            print(f"  {name:<16} {module.__doc__.strip().splitlines()[0]}")
+        return 0
+    name = "serve" if not argv or argv[0].startswith("-") else argv[0]
+    if name not in COMMANDS:
+        print(f"error: unknown command {name!r}; `python server.py help` lists them", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"app.command.{COMMANDS[name]}")
+    parser = argparse.ArgumentParser(prog=f"python server.py {name}", description=module.__doc__)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv if name == "serve" and (not argv or argv[0] != "serve") else argv[1:])
+    return module.run(args)

@@ -1,0 +1,24 @@
+"""Serve the API with uvicorn (the default command)."""
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from server import ROOT, boot
+
+    # Migrate and generate secrets once in the parent, so workers start on a ready database.
+    settings = boot()
+    uvicorn.run("server:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(),
+                # The access log would print query strings, which may carry a token or password.
+                access_log=False, server_header=False)
+    return 0

@@ -1,0 +1,163 @@
+"""The Auth singleton (ThinkPHP doc: Auth::getInstance()): passwords, sessions and tokens.
+
+Every token is a database row; a token counts only while its row says it is live, so a
+revocation or an expiry holds at once in every worker and every instance. The per-request
+check is one fixed, indexed statement built once (building SQL per request costs more than
+running it).
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.common.database import db_read, db_write, write_transaction
+from app.common.error import ApiException
+from app.common.password import Passwords
+from app.common.text import Text
+from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
+from app.common.token.md5 import Md5Driver
+from app.model.base import db
+from app.model.session import Session
+from app.model.token import Token
+from app.model.user import User
+
+_REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
+_EXPIRED = Text("登录过期", "login expired")
+_NOT_ACCESS = Text("刷新令牌不能用于访问", "a refresh token is not an access token")
+
+
+@dataclass
+class Identity:
+    """The logged-in user behind a token, as checkLogin leaves it on the request."""
+
+    uid: int
+    account: str
+    phone: str
+    sid: str
+    kind: str
+    expire_at: int
+    rid: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User
+    access: IssuedToken
+    refresh: IssuedToken | None = None
+
+
+class Auth:
+    _instance: "Auth | None" = None
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
+                                   settings.PASSWORD_PARALLELISM, settings.PASSWORD_HASH_WORKERS)
+        self.drivers: dict[str, TokenDriver] = {"md5": Md5Driver()}
+        if settings.AUTH_DRIVER not in self.drivers:
+            raise ValueError(f"AUTH_DRIVER {settings.AUTH_DRIVER!r} is not one of {sorted(self.drivers)}")
+        p = db.param
+        # The hot path's one statement: token row joined to its user on the unique key.
+        self._check_sql = (
+            "SELECT t.uid, t.kind, t.expire_at, t.revoked, t.sid, u.account, u.phone, u.status "
+            f"FROM auth_token t JOIN users u ON u.id = t.uid WHERE t.token_key = {p}")
+
+    @classmethod
+    def instance(cls) -> "Auth":
+        """The process's Auth service, made by the app factory."""
+        if cls._instance is None:
+            raise RuntimeError("Auth is not initialised: build the app with create_app()")
+        return cls._instance
+
+    @classmethod
+    def install(cls, settings: Any) -> "Auth":
+        if cls._instance is not None:
+            cls._instance.close()
+        cls._instance = cls(settings)
+        return cls._instance
+
+    def close(self) -> None:
+        self.passwords.close()
+
+    # -- passwords ---------------------------------------------------------------------------
+
+    async def attempt(self, identity: str, password: str) -> User:
+        """The user whose account or phone is `identity` and whose password is `password`.
+
+        An unknown account verifies a dummy hash, so the answer takes as long as a wrong
+        password, and answers the same unless LOGIN_REVEAL_UNKNOWN is set.
+        """
+        user = await db_write(User.find_by_identity, identity)
+        matches, needs_rehash = await self.passwords.verify(user.password_hash if user else None, password)
+        if user is None and self.settings.LOGIN_REVEAL_UNKNOWN:
+            raise ApiException("USER_NOT_FOUND")
+        if user is None or not matches or user.status != 1:
+            raise ApiException("LOGIN_FAILED", account=identity)
+        if needs_rehash:
+            new_hash = await self.passwords.hash(password)
+            await db_write(self._store_hash, user.id, new_hash)
+        return user
+
+    @staticmethod
+    def _store_hash(uid: int, password_hash: str) -> None:
+        User.update(password_hash=password_hash, updated_at=int(time.time())).where(User.id == uid).execute()
+
+    # -- issuing -----------------------------------------------------------------------------
+
+    def driver_for(self, text: str) -> TokenDriver:
+        for driver in self.drivers.values():
+            if driver.looks_like(text):
+                return driver
+        return self.drivers[self.settings.AUTH_DRIVER]
+
+    async def login(self, user: User, driver_name: str | None = None) -> LoginResult:
+        """Open a session for `user` and issue its token(s) with the given (or configured) driver."""
+        driver = self.drivers[driver_name or self.settings.AUTH_DRIVER]
+        now = int(time.time())
+        sid = secrets.token_hex(16)
+        rid: list[str] = []
+        if driver.name == "md5":
+            access = driver.issue(uid=user.id, sid=sid, kind="md5", ttl=self.settings.TOKEN_TTL, rid=rid, now=now)
+            refresh = None
+        else:
+            access = driver.issue(uid=user.id, sid=sid, kind="access", ttl=self.settings.JWT_TTL, rid=rid, now=now)
+            refresh = driver.issue(uid=user.id, sid=sid, kind="refresh", ttl=self.settings.REFRESH_TTL, rid=rid, now=now)
+        session_end = max(t.expire_at for t in (access, refresh) if t is not None)
+        await db_write(self._store_session, user.id, sid, now, session_end, [access, refresh])
+        return LoginResult(user=user, access=access, refresh=refresh)
+
+    @staticmethod
+    def _store_session(uid: int, sid: str, now: int, expire_at: int, tokens: list[IssuedToken | None]) -> None:
+        with write_transaction():
+            Session.create(id=sid, uid=uid, created_at=now, expire_at=expire_at)
+            for token in tokens:
+                if token is not None:
+                    Token.create(token_key=token.key, kind=token.kind, uid=uid, sid=sid,
+                                 issued_at=token.issued_at, expire_at=token.expire_at)
+
+    # -- checking ----------------------------------------------------------------------------
+
+    def parse(self, text: str) -> tuple[TokenDriver, ParsedToken]:
+        """The driver and row key of `text`; TOKEN_INVALID when it is no token of ours."""
+        driver = self.driver_for(text)
+        return driver, driver.parse(text)
+
+    def _lookup(self, key: str) -> tuple | None:
+        return db.execute_sql(self._check_sql, (key,)).fetchone()
+
+    async def check(self, text: str) -> Identity:
+        """The identity behind an access token, or TOKEN_INVALID / TOKEN_EXPIRED (checkLogin)."""
+        _, parsed = self.parse(text)
+        row = await db_read(self._lookup, parsed.key)
+        if row is None:
+            raise token_invalid(_REVOKED)
+        uid, kind, expire_at, revoked, sid, account, phone, status = row
+        if revoked or status != 1:
+            raise token_invalid(_REVOKED)
+        if kind == "refresh":
+            raise token_invalid(_NOT_ACCESS)
+        if expire_at <= time.time():
+            raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED)
+        return Identity(uid=uid, account=account, phone=phone, sid=sid, kind=kind, expire_at=expire_at)

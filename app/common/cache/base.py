@@ -1,0 +1,35 @@
+"""The cache interface: the few atomic operations the service needs from shared state."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+
+class Cache(ABC):
+    """Keys expire after `ttl` seconds; every operation is atomic across workers and instances."""
+
+    @abstractmethod
+    async def add(self, key: str, value: str, ttl: int) -> bool:
+        """Store `value` only if `key` is absent or expired; True if this call stored it."""
+
+    @abstractmethod
+    async def get(self, key: str) -> str | None:
+        """The live value of `key`, or None."""
+
+    @abstractmethod
+    async def set(self, key: str, value: str, ttl: int) -> None:
+        """Store `value` under `key`, replacing what was there."""
+
+    @abstractmethod
+    async def delete(self, key: str) -> bool:
+        """Remove `key`; True if a live value was removed (so exactly one caller wins a take)."""
+
+    @abstractmethod
+    async def incr(self, key: str, ttl: int) -> int:
+        """Add one to the counter `key` (starting a new `ttl` window when absent) and return it."""
+
+    @abstractmethod
+    async def ttl(self, key: str) -> int:
+        """Seconds until `key` expires, or 0 when it is absent."""
+
+    async def close(self) -> None:
+        """Release connections."""

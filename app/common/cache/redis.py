@@ -1,0 +1,53 @@
+"""The Redis cache (REDIS_URL): shared by many instances, every operation atomic on the server."""
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from app.common.cache.base import Cache
+from app.common.error import ApiException
+
+# INCR and set the window's expiry in one step, so a counter can never be left without one.
+_INCR = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class RedisCache(Cache):
+    """A Redis outage answers 503 (SERVICE_UNAVAILABLE), never a skipped check."""
+
+    def __init__(self, url: str, prefix: str = "login_api:"):
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=2,
+                                              socket_connect_timeout=2)
+        self._prefix = prefix
+        self._incr = self._redis.register_script(_INCR)
+
+    async def _call(self, awaitable):
+        try:
+            return await awaitable
+        except (RedisError, OSError):
+            raise ApiException("SERVICE_UNAVAILABLE") from None
+
+    async def add(self, key: str, value: str, ttl: int) -> bool:
+        return bool(await self._call(self._redis.set(self._prefix + key, value, ex=ttl, nx=True)))
+
+    async def get(self, key: str) -> str | None:
+        return await self._call(self._redis.get(self._prefix + key))
+
+    async def set(self, key: str, value: str, ttl: int) -> None:
+        await self._call(self._redis.set(self._prefix + key, value, ex=ttl))
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._call(self._redis.delete(self._prefix + key)))
+
+    async def incr(self, key: str, ttl: int) -> int:
+        return int(await self._call(self._incr(keys=[self._prefix + key], args=[ttl])))
+
+    async def ttl(self, key: str) -> int:
+        left = await self._call(self._redis.ttl(self._prefix + key))
+        return max(0, int(left))
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,39 @@
+"""Envelopes per version: v1 is ThinkPHP's {message, data, errorcode}, v2 Hyperf's {code, msg, status, data}."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from app.common.error import Answer
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+class JsonResponse(Response):
+    """A response whose body is already encoded; avoids Starlette re-serialising the envelope."""
+
+    media_type = "application/json"
+
+
+def envelope(version: str, answer: Answer, lang: str, data: Any = None, message: str | None = None,
+             code: int | None = None) -> dict[str, Any]:
+    """The body of one answer in the version's shape; errors carry `{}` (v1) or `[]` (v2) as data."""
+    ok = answer.http < 400
+    msg = message if message is not None else answer.message(version, lang)
+    if version == "v1":
+        return {"message": msg, "data": data if ok and data is not None else {},
+                "errorcode": code if code is not None else answer.v1}
+    return {"code": code if code is not None else answer.v2, "msg": msg, "status": ok,
+            "data": data if ok and data is not None else []}
+
+
+def render(version: str, answer: Answer, lang: str, data: Any = None, *, message: str | None = None,
+           code: int | None = None, headers: dict[str, str] | None = None,
+           extra: dict[str, Any] | None = None) -> JsonResponse:
+    """Encode an answer as the version's JSON envelope with the catalog's HTTP status."""
+    body = envelope(version, answer, lang, data, message, code)
+    if extra:
+        body.update(extra)
+    return JsonResponse(_dumps(body).encode("utf-8"), status_code=answer.http, headers=headers)

@@ -1,0 +1,13 @@
+"""The application container (ThinkPHP's `app()`): settings and shared services of one process."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.common.cache import Cache
+
+
+@dataclass
+class Container:
+    settings: Any
+    cache: Cache

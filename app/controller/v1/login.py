@@ -1,0 +1,29 @@
+"""v1 Login controller: the ThinkPHP document's login and test actions."""
+from __future__ import annotations
+
+from app.common.auth import Auth
+from app.common.clock import format_time
+from app.common.response import JsonResponse
+from app.controller.common import Common
+from app.validate.login import Login as LoginValidate
+
+
+class Login(Common):
+    async def login(self) -> JsonResponse:
+        """username (account or phone) + password → a token of the configured driver."""
+        data = self.validate(LoginValidate, scene="login")
+        auth = Auth.instance()
+        user = await auth.attempt(data["username"], data["password"])
+        result = await auth.login(user)
+        token = result.access
+        return self.success({
+            "token": token.text,
+            "expires_in": token.expire_at - token.issued_at,
+            "expire_time": format_time(token.expire_at, self.settings.APP_TIMEZONE),
+            "uid": user.id,
+        }, "LOGIN_OK")
+
+    async def test(self) -> JsonResponse:
+        """The logged-in user, behind checkLogin."""
+        user = self.request.user
+        return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": user.rid})

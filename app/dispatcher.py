@@ -1,0 +1,112 @@
+"""The ASGI dispatcher: path → version and route, input → parameters, action → envelope.
+
+Resolved once at start: every (version, path) pair maps to a ready endpoint, so a request
+costs a dict lookup to route. Every failure, from an unknown path to an unexpected bug,
+goes through exception_handle and leaves in the version's envelope.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any, Awaitable, Callable
+
+from app.common.error import ApiException
+from app.common.lang import choose_language
+from app.common.request_input import merge, parse_body, parse_query, read_body
+from app.common.route import RouteRule
+from app.exception_handle import render_exception
+from app.request import ApiRequest
+
+Endpoint = Callable[[ApiRequest], Awaitable[Any]]
+_VERSION_SHAPE = re.compile(r"v\d+")
+
+
+def _load(dotted: str) -> Any:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class Dispatcher:
+    def __init__(self, app: Any, rules: list[RouteRule], aliases: dict[str, str]):
+        self.app = app
+        self.settings = app.settings
+        self.versions = set(self.settings.VERSIONS)
+        self.table: dict[tuple[str, str], dict[str, Endpoint]] = {}
+        middleware_cache: dict[str, Any] = {}
+        for rule in rules:
+            for version in self.settings.VERSIONS:
+                endpoint = self._endpoint(rule, version, aliases, middleware_cache)
+                if endpoint is not None:
+                    path = rule.path.replace("<ver>", "").lower().rstrip("/") or "/"
+                    self.table.setdefault((version, path.replace("//", "/")), {})[rule.method] = endpoint
+
+    def _endpoint(self, rule: RouteRule, version: str, aliases: dict[str, str],
+                  cache: dict[str, Any]) -> Endpoint | None:
+        controller_name, _, action_name = rule.target.replace("<ver>", version).partition("/")
+        package, _, class_name = controller_name.rpartition(".")
+        try:
+            module = importlib.import_module(f"app.controller.{package}.{class_name.lower()}")
+        except ModuleNotFoundError:
+            return None
+        controller_class = getattr(module, class_name, None)
+        action = getattr(controller_class, action_name, None)
+        if action is None:
+            return None
+        middlewares = []
+        for alias in rule.middlewares:
+            if alias not in cache:
+                cache[alias] = _load(aliases[alias])(self.app)
+            middlewares.append(cache[alias])
+        app = self.app
+
+        async def endpoint(request: ApiRequest) -> Any:
+            controller = controller_class(app, request)
+            await controller.initialize()
+
+            async def call_action(_: ApiRequest) -> Any:
+                return await action(controller)
+
+            step: Endpoint = call_action
+            for middleware in reversed(middlewares):
+                step = _bind(middleware, step)
+            return await step(request)
+
+        return endpoint
+
+    def split(self, raw_path: str) -> tuple[str, str, bool]:
+        """(version, path within it, known); unversioned paths get DEFAULT_VERSION."""
+        path = raw_path.lower().rstrip("/") or "/"
+        first, _, rest = path[1:].partition("/")
+        if first in self.versions:
+            return first, "/" + rest if rest else "/", True
+        if _VERSION_SHAPE.fullmatch(first):
+            return self.settings.DEFAULT_VERSION, path, False
+        return self.settings.DEFAULT_VERSION, path, True
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        version, path, known = self.split(scope["path"])
+        request = ApiRequest(scope, version, path)
+        try:
+            request.lang = choose_language(None, request.headers.get("accept-language"))
+            methods = self.table.get((version, path)) if known else None
+            if methods is None:
+                raise ApiException("ROUTE_NOT_FOUND")
+            endpoint = methods.get(scope["method"])
+            if endpoint is None:
+                raise ApiException("METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
+            body = await read_body(receive, request.headers.get("content-length"), self.settings.MAX_BODY_SIZE)
+            query = parse_query(scope.get("query_string", b""))
+            request.params = merge(query, parse_body(body, request.headers.get("content-type", "")))
+            lang = request.params.get("lang")
+            if lang is not None:
+                request.lang = choose_language(lang, request.headers.get("accept-language"))
+            response = await endpoint(request)
+        except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an envelope
+            response = render_exception(request, exc, self.settings.APP_DEBUG)
+        await response(scope, receive, send)
+
+
+def _bind(middleware: Any, next_: Endpoint) -> Endpoint:
+    async def step(request: ApiRequest) -> Any:
+        return await middleware.handle(request, next_)
+    return step

@@ -1,0 +1,43 @@
+"""The only place exceptions become responses: every error leaves in the version's envelope."""
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+import traceback
+from typing import Any
+
+from app.common.error import ApiException, answer
+from app.common.response import JsonResponse, render
+from app.common.text import Text
+from app.request import ApiRequest
+
+log = logging.getLogger("login_api.error")
+_formatter = string.Formatter()
+
+
+class _Fields(dict):
+    """Fills a message's placeholders; a missing one becomes empty rather than a second error."""
+
+    def __init__(self, fields: dict[str, Any], lang: str):
+        super().__init__({k: v.pick(lang) if isinstance(v, Text) else v for k, v in fields.items()})
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_exception(request: ApiRequest, exc: BaseException, debug: bool) -> JsonResponse:
+    """The version's error envelope for `exc`; unexpected exceptions are logged with a request id."""
+    if isinstance(exc, ApiException):
+        template = exc.answer.message(request.version, request.lang)
+        message = _formatter.vformat(template, (), _Fields(exc.fields, request.lang))
+        return render(request.version, exc.answer, request.lang, message=message,
+                      code=exc.code(request.version), headers=exc.headers or None)
+    request_id = secrets.token_hex(8)
+    log.error("request %s %s failed (request id %s)", request.scope.get("method"), request.scope.get("path"),
+              request_id, exc_info=exc)
+    unknown = answer("UNKNOWN_ERROR")
+    message = unknown.message(request.version, request.lang).format(request_id=request_id)
+    extra = {"trace": traceback.format_exception(exc)} if debug else None
+    return render(request.version, unknown, request.lang, message=message,
+                  headers={"X-Request-Id": request_id}, extra=extra)

@@ -1,0 +1,49 @@
+"""Numbered schema migrations: each runs once, in a transaction where the database allows.
+
+Never edit a migration that has shipped: add the next number. Migration 1 creates the
+foundation's tables; later issues append theirs.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from app.common.database import write_transaction
+from app.model.base import db
+from app.model.schema_version import SchemaVersion
+from app.model.session import Session
+from app.model.token import Token
+from app.model.user import User
+
+log = logging.getLogger("login_api.migration")
+
+
+def _v1_foundation() -> None:
+    db.create_tables([User, Session, Token], safe=True)
+
+
+MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
+    (1, _v1_foundation),
+]
+
+
+def current_version() -> int:
+    """The newest migration applied (0 for an empty database)."""
+    db.create_tables([SchemaVersion], safe=True)
+    row = SchemaVersion.select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def migrate() -> int:
+    """Apply every pending migration; safe to run from several processes at once."""
+    applied = 0
+    for number, step in MIGRATIONS:
+        # Each step re-checks the version inside its own write lock, so two workers never both apply it.
+        with write_transaction():
+            if current_version() >= number:
+                continue
+            step()
+            SchemaVersion.create(version=number)
+            applied += 1
+            log.info("applied schema migration %d", number)
+    return applied

@@ -1,0 +1,22 @@
+"""Issued tokens, keyed by a hash (md5 driver) or a `jti` (JWT driver), never stored in the clear."""
+from __future__ import annotations
+
+from peewee import AutoField, CharField, IntegerField, SmallIntegerField
+
+from app.model.base import BaseModel, now
+
+
+class Token(BaseModel):
+    id = AutoField()
+    # sha256 hex of an md5-driver token, or a JWT's jti: the unique key the hot path looks up.
+    token_key = CharField(max_length=64, unique=True)
+    # md5, access or refresh
+    kind = CharField(max_length=8)
+    uid = IntegerField(index=True)
+    sid = CharField(max_length=32, index=True)
+    issued_at = IntegerField(default=now)
+    expire_at = IntegerField(index=True)
+    revoked = SmallIntegerField(default=0)
+
+    class Meta:
+        table_name = "auth_token"

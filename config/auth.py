@@ -1,0 +1,20 @@
+"""Authentication: token drivers, lifetimes, password hashing cost, login answers."""
+from config.setting import Setting
+
+SETTINGS = [
+    Setting("AUTH_DRIVER", "md5", str, "the token driver of `/{ver}/login`: `md5` or `jwt`"),
+    Setting("TOKEN_TTL", 7200, int, "lifetime of an md5 token in seconds"),
+    Setting("JWT_SECRET", "", str, "HS256 key (at least 32 bytes); generated into `runtime/secrets/` on first start", secret=True),
+    Setting("JWT_TTL", 86400, int, "lifetime of an access JWT in seconds"),
+    Setting("REFRESH_TTL", 2592000, int, "lifetime of a refresh JWT in seconds"),
+    # Clocks of other services may drift; 0 keeps expiry exact.
+    Setting("JWT_LEEWAY", 0, int, "seconds of leeway when checking a JWT's expiry"),
+    # argon2id; OWASP's minimum is 19 MiB, 2 iterations, parallelism 1. Raising these rehashes on next login.
+    Setting("PASSWORD_TIME_COST", 2, int, "argon2id iterations"),
+    Setting("PASSWORD_MEMORY_COST", 19456, int, "argon2id memory in KiB"),
+    Setting("PASSWORD_PARALLELISM", 1, int, "argon2id lanes"),
+    # Hashes run in their own small thread pool so logins cannot starve other requests.
+    Setting("PASSWORD_HASH_WORKERS", 1, int, "password hashes computed at once per worker process"),
+    # The seed answers 60009 for an unknown user, which tells strangers who has an account.
+    Setting("LOGIN_REVEAL_UNKNOWN", False, bool, "`1` answers an unknown user with 60009 (v1) / 用户不存在 instead of the wrong-password answer"),
+]

@@ -1,0 +1,8 @@
+"""Cache: short-lived shared state (replay cache, counters, locks), ThinkPHP's config/cache."""
+from config.setting import Setting
+
+SETTINGS = [
+    Setting("REDIS_URL", "", str, "shared state (nonces, limits, locks) in Redis for many workers or instances"),
+    # Not user data: a separate SQLite file that does not sync to disk on every write.
+    Setting("CACHE_PATH", "", str, "SQLite file of the short-lived state when REDIS_URL is unset (default `runtime/cache.db`)"),
+]

@@ -1,0 +1,164 @@
+"""The settings loader: typed keys, read from overrides, the environment, then `.env`."""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from starlette.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+# The modules whose SETTINGS lists make up the configuration, in README order.
+MODULES = ("app", "database", "cache", "sign", "auth", "sms", "security")
+
+log = logging.getLogger("login_api.config")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the server refuses to start with a clear message."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its name, default, type and the sentence the README shows."""
+
+    name: str
+    default: Any
+    cast: Callable[[str], Any]
+    doc: str
+    # A secret's value is never logged; when empty it is generated into runtime/ on first start.
+    secret: bool = False
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use 1 or 0)")
+
+
+def all_settings() -> list[Setting]:
+    """Every known setting, in the order of the config modules."""
+    found: list[Setting] = []
+    for name in MODULES:
+        found.extend(importlib.import_module(f"config.{name}").SETTINGS)
+    return found
+
+
+class Settings:
+    """Resolved settings: attribute access by key name (`settings.APP_DEBUG`)."""
+
+    def __init__(self, values: dict[str, Any], secret_files: dict[str, Path]):
+        self.__dict__.update(values)
+        self.secret_files = secret_files
+
+    def __repr__(self) -> str:  # never show secrets in a log or a traceback
+        return f"<Settings debug={self.__dict__.get('APP_DEBUG')} db={self.__dict__.get('DATABASE_URL')!r}>"
+
+
+def _cast(setting: Setting, raw: Any) -> Any:
+    if setting.cast is bool:
+        return _bool(raw)
+    if isinstance(raw, setting.cast) and not isinstance(raw, bool):
+        return raw
+    return setting.cast(str(raw).strip())
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  env_file: Path | None = None) -> Settings:
+    """Resolve every setting: overrides win, then the environment, then `.env`, then defaults."""
+    overrides = dict(overrides or {})
+    env_path = env_file if env_file is not None else ROOT / ".env"
+    config = Config(env_path if env_path.is_file() else None,
+                    environ=os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    known = all_settings()
+    for setting in known:
+        raw = overrides[setting.name] if setting.name in overrides else config(setting.name, default=None)
+        if raw is None:
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = _cast(setting, raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {setting.name}: {exc}") from None
+    unknown = set(overrides) - {s.name for s in known}
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    _derive(values)
+    secret_files = _fill_secrets(values, known)
+    return Settings(values, secret_files)
+
+
+def _resolve_path(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else ROOT / p
+
+
+def _derive(values: dict[str, Any]) -> None:
+    """Settings whose default depends on another (paths under RUNTIME_DIR, parsed lists)."""
+    runtime = _resolve_path(values["RUNTIME_DIR"])
+    values["RUNTIME_DIR"] = str(runtime)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{runtime / 'app.db'}"
+    if not values["CACHE_PATH"]:
+        values["CACHE_PATH"] = str(runtime / "cache.db")
+    versions = [v.strip().lower() for v in values["VERSIONS"].split(",") if v.strip()]
+    if not versions:
+        raise ConfigError("setting VERSIONS: at least one version is needed")
+    values["VERSIONS"] = versions
+    values["DEFAULT_VERSION"] = values["DEFAULT_VERSION"].strip().lower()
+    if values["DEFAULT_VERSION"] not in versions:
+        raise ConfigError(f"setting DEFAULT_VERSION: {values['DEFAULT_VERSION']!r} is not one of VERSIONS")
+    apps: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in values["SIGN_APPS"].split(","))):
+        appid, sep, secret = item.partition(":")
+        if not sep or not appid.strip() or not secret.strip():
+            raise ConfigError("setting SIGN_APPS: use the form app1:secret1,app2:secret2")
+        apps[appid.strip()] = secret.strip()
+    values["SIGN_APPS"] = apps
+    for name in ("SIGN_WINDOW", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE"):
+        if values[name] <= 0:
+            raise ConfigError(f"setting {name}: must be a positive number")
+
+
+def _fill_secrets(values: dict[str, Any], known: list[Setting]) -> dict[str, Path]:
+    """Generate each missing secret once into runtime/secrets/ (mode 0600) and reuse it."""
+    files: dict[str, Path] = {}
+    for setting in known:
+        if not setting.secret or values[setting.name]:
+            continue
+        folder = Path(values["RUNTIME_DIR"]) / "secrets"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / setting.name.lower()
+        values[setting.name] = _read_or_create_secret(path)
+        files[setting.name] = path
+    return files
+
+
+def _read_or_create_secret(path: Path) -> str:
+    try:
+        # O_EXCL: when several workers start at once, exactly one writes and the others read.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            text = path.read_text().strip()
+            if text:
+                return text
+            time.sleep(0.02)  # the creating process has not written it yet
+        raise ConfigError(f"secret file {path} is empty; delete it to generate a new one") from None
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    log.info("generated a new secret into %s", path)
+    return value

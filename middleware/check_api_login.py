@@ -1,0 +1,35 @@
+"""CheckApiLogin (alias `checkLogin`): the request's token must be a live access token."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from app.common.auth import Auth
+from app.common.error import ApiException
+from app.common.text import Text
+from app.request import ApiRequest
+
+_MISSING = Text("缺少令牌", "no token given")
+
+
+def token_of(request: ApiRequest) -> str | None:
+    """The token from `Authorization: Bearer …`, a `token` header, or a `token` parameter."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    token = request.headers.get("token") or request.params.get("token")
+    return token.strip() if isinstance(token, str) and token.strip() else None
+
+
+class CheckApiLogin:
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def handle(self, request: ApiRequest, next_: Callable[[ApiRequest], Awaitable[Any]]) -> Any:
+        token = token_of(request)
+        if token is None:
+            raise ApiException("TOKEN_INVALID", reason=_MISSING)
+        request.user = await Auth.instance().check(token)
+        request.token = token
+        return await next_(request)

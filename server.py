@@ -1,0 +1,94 @@
+"""The login API service: `create_app()` and the command line.
+
+    python server.py [--host 127.0.0.1] [--port 8000] [--workers 1]     serve with uvicorn
+    python server.py user:create --account NAME --phone PHONE --password PASS
+    python server.py help                                                list every command
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any, AsyncIterator, Mapping
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from starlette.applications import Starlette  # noqa: E402
+from starlette.routing import Route as StarletteRoute  # noqa: E402
+
+from config import ConfigError, Settings, load_settings  # noqa: E402
+
+log = logging.getLogger("login_api")
+
+
+def configure_logging(level: str) -> None:
+    """One stream handler for the service's own loggers (uvicorn configures its own)."""
+    logger = logging.getLogger("login_api")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper())
+
+
+def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
+    """Settings, logging, database and schema: what both the server and the admin commands need."""
+    from app.common.database import init_database
+    from app.model.migration import migrate
+    from app.validate.base import BaseValidate
+
+    if not isinstance(settings, Settings):
+        settings = load_settings(settings)
+    configure_logging(settings.LOG_LEVEL)
+    init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
+    migrate()
+    BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN)
+    return settings
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlette:
+    """The ASGI application; `settings` is a Settings object or a dict of overrides."""
+    import route.app  # noqa: F401 - declares the routes
+    from app.common.auth import Auth
+    from app.common.cache import make_cache
+    from app.common.route import Route
+    from app.container import Container
+    from app.dispatcher import Dispatcher
+    from config.middleware import ALIAS
+
+    settings = boot(settings)
+    for name, path in settings.secret_files.items():
+        log.info("%s is read from %s (set it in the environment or .env to choose your own)", name, path)
+    if settings.APP_DEBUG:
+        log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
+    container = Container(settings=settings, cache=make_cache(settings))
+    Auth.install(settings)
+    dispatcher = Dispatcher(container, Route.rules, ALIAS)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await container.cache.close()
+
+    app = Starlette(routes=[StarletteRoute("/{path:path}", dispatcher)], lifespan=lifespan)
+    app.state.container = container
+    return app
+
+
+def main(argv: list[str]) -> int:
+    from app.command import run_command
+
+    try:
+        return run_command(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
