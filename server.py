@@ -57,6 +57,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
     from app.common.auth import Auth
     from app.common.cache import make_cache
     from app.common.route import Route
+    from app.common.sms import make_sms_driver
+    from app.service.registration import Registration
+    from app.service.sms_code import SmsCodeService
     from app.container import Container
     from app.dispatcher import Dispatcher
     from config.middleware import ALIAS
@@ -66,7 +69,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
         log.info("%s is read from %s (set it in the environment or .env to choose your own)", name, path)
     if settings.APP_DEBUG:
         log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
-    container = Container(settings=settings, cache=make_cache(settings))
+    cache = make_cache(settings)
+    sms = SmsCodeService(settings, cache, make_sms_driver(settings))
+    container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms))
     Auth.install(settings)
     dispatcher = Dispatcher(container, Route.rules, ALIAS)
 

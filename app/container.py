@@ -5,9 +5,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.common.cache import Cache
+from app.service.registration import Registration
+from app.service.sms_code import SmsCodeService
 
 
 @dataclass
 class Container:
     settings: Any
     cache: Cache
+    sms: SmsCodeService
+    registration: Registration

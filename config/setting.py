@@ -97,6 +97,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
     _derive(values)
     secret_files = _fill_secrets(values, known)
+    if len(values["JWT_SECRET"].encode("utf-8")) < 32:
+        raise ConfigError("setting JWT_SECRET: at least 32 bytes are needed for HS256")
     return Settings(values, secret_files)
 
 
@@ -127,6 +129,11 @@ def _derive(values: dict[str, Any]) -> None:
             raise ConfigError("setting SIGN_APPS: use the form app1:secret1,app2:secret2")
         apps[appid.strip()] = secret.strip()
     values["SIGN_APPS"] = apps
+    for name, allowed in (("AUTH_DRIVER", ("md5", "jwt")), ("SMS_DRIVER", ("log", "webhook"))):
+        if values[name] not in allowed:
+            raise ConfigError(f"setting {name}: {values[name]!r} is not one of {', '.join(allowed)}")
+    if values["SMS_DRIVER"] == "webhook" and not values["SMS_WEBHOOK_URL"]:
+        raise ConfigError("setting SMS_WEBHOOK_URL: the webhook SMS driver needs a URL")
     for name in ("SIGN_WINDOW", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE"):
         if values[name] <= 0:
             raise ConfigError(f"setting {name}: must be a positive number")

@@ -7,3 +7,11 @@ from app.common.route import Route
 # ThinkPHP document
 Route.post("/<ver>/login", "<ver>.Login/login")
 Route.post("/<ver>/test", "<ver>.Login/test").middleware("checkLogin")
+
+# Hyperf document (login endpoints never check permissions: 登录相关不会进行权限验证)
+Route.post("/<ver>/login/register", "<ver>.Login/register")
+Route.post("/<ver>/login/send/sms", "<ver>.Login/send_sms")
+Route.post("/<ver>/login/jwt/get", "<ver>.Jwt/get")
+Route.post("/<ver>/login/jwt/refresh", "<ver>.Jwt/refresh")
+Route.post("/<ver>/login/jwt/deactivate", "<ver>.Jwt/deactivate")
+Route.post("/<ver>/login/jwt/status", "<ver>.Jwt/status")

@@ -10,6 +10,8 @@ COMMANDS = {
     "serve": "serve",
     "user:create": "user_create",
     "migrate": "migrate",
+    "purge": "purge",
+    "docs:readme": "docs_readme",
 }
 
 

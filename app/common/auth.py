@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.common.clock import format_time
 from app.common.database import db_read, db_write, write_transaction
 from app.common.error import ApiException
 from app.common.password import Passwords
 from app.common.text import Text
 from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
+from app.common.token.jwt import JwtDriver
 from app.common.token.md5 import Md5Driver
 from app.model.base import db
 from app.model.session import Session
@@ -26,6 +28,8 @@ from app.model.user import User
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
 _NOT_ACCESS = Text("刷新令牌不能用于访问", "a refresh token is not an access token")
+# The Hyperf document's one answer for every refresh that cannot be honoured.
+_REFRESH_FAILED = Text("refresh jwt expred or others", "refresh jwt expred or others")
 
 
 @dataclass
@@ -55,7 +59,10 @@ class Auth:
         self.settings = settings
         self.passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                                    settings.PASSWORD_PARALLELISM, settings.PASSWORD_HASH_WORKERS)
-        self.drivers: dict[str, TokenDriver] = {"md5": Md5Driver()}
+        self.drivers: dict[str, TokenDriver] = {
+            "md5": Md5Driver(),
+            "jwt": JwtDriver(settings.JWT_SECRET, settings.JWT_LEEWAY),
+        }
         if settings.AUTH_DRIVER not in self.drivers:
             raise ValueError(f"AUTH_DRIVER {settings.AUTH_DRIVER!r} is not one of {sorted(self.drivers)}")
         p = db.param
@@ -107,17 +114,16 @@ class Auth:
     # -- issuing -----------------------------------------------------------------------------
 
     def driver_for(self, text: str) -> TokenDriver:
-        for driver in self.drivers.values():
-            if driver.looks_like(text):
-                return driver
-        return self.drivers[self.settings.AUTH_DRIVER]
+        """The driver whose shape `text` has; anything else is read as a malformed JWT (Hyperf doc)."""
+        md5 = self.drivers["md5"]
+        return md5 if md5.looks_like(text) else self.drivers["jwt"]
 
     async def login(self, user: User, driver_name: str | None = None) -> LoginResult:
         """Open a session for `user` and issue its token(s) with the given (or configured) driver."""
         driver = self.drivers[driver_name or self.settings.AUTH_DRIVER]
         now = int(time.time())
         sid = secrets.token_hex(16)
-        rid: list[str] = []
+        rid = await self.role_ids(user.id)
         if driver.name == "md5":
             access = driver.issue(uid=user.id, sid=sid, kind="md5", ttl=self.settings.TOKEN_TTL, rid=rid, now=now)
             refresh = None
@@ -139,25 +145,103 @@ class Auth:
 
     # -- checking ----------------------------------------------------------------------------
 
-    def parse(self, text: str) -> tuple[TokenDriver, ParsedToken]:
+    def parse(self, text: str, *, verify_exp: bool = True) -> tuple[TokenDriver, ParsedToken]:
         """The driver and row key of `text`; TOKEN_INVALID when it is no token of ours."""
         driver = self.driver_for(text)
+        if isinstance(driver, JwtDriver):
+            return driver, driver.parse(text, verify_exp=verify_exp)
         return driver, driver.parse(text)
 
     def _lookup(self, key: str) -> tuple | None:
         return db.execute_sql(self._check_sql, (key,)).fetchone()
 
-    async def check(self, text: str) -> Identity:
-        """The identity behind an access token, or TOKEN_INVALID / TOKEN_EXPIRED (checkLogin)."""
-        _, parsed = self.parse(text)
+    async def _live_row(self, parsed: ParsedToken) -> tuple:
+        """The token's row joined to its user, if the row is live and agrees with the token's claims."""
         row = await db_read(self._lookup, parsed.key)
         if row is None:
             raise token_invalid(_REVOKED)
         uid, kind, expire_at, revoked, sid, account, phone, status = row
-        if revoked or status != 1:
+        claims = parsed.claims
+        if revoked or status != 1 or (claims and (claims["uid"] != uid or claims["sid"] != sid or claims["type"] != kind)):
             raise token_invalid(_REVOKED)
-        if kind == "refresh":
-            raise token_invalid(_NOT_ACCESS)
         if expire_at <= time.time():
             raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED)
-        return Identity(uid=uid, account=account, phone=phone, sid=sid, kind=kind, expire_at=expire_at)
+        return row
+
+    async def check(self, text: str) -> Identity:
+        """The identity behind an access token, or TOKEN_INVALID / TOKEN_EXPIRED (checkLogin)."""
+        _, parsed = self.parse(text)
+        uid, kind, expire_at, _, sid, account, phone, _ = await self._live_row(parsed)
+        if kind == "refresh":
+            raise token_invalid(_NOT_ACCESS)
+        return Identity(uid=uid, account=account, phone=phone, sid=sid, kind=kind, expire_at=expire_at,
+                        rid=await self.role_ids(uid))
+
+    async def role_ids(self, uid: int) -> list[str]:
+        """The user's role ids as strings (the JWT's `rid`); no roles exist before the role tables."""
+        return []
+
+    # -- refresh, deactivate, status (Hyperf doc) ------------------------------------------
+
+    async def refresh(self, text: str) -> IssuedToken:
+        """A new access JWT in the refresh token's session, carrying the user's current roles."""
+        try:
+            driver, parsed = self.parse(text)
+            if not isinstance(driver, JwtDriver) or parsed.kind != "refresh":
+                raise token_invalid(_REFRESH_FAILED)
+            uid, _, _, _, sid, _, _, _ = await self._live_row(parsed)
+        except ApiException as exc:
+            if exc.answer.name in ("TOKEN_INVALID", "TOKEN_EXPIRED"):
+                raise token_invalid(_REFRESH_FAILED) from None
+            raise
+        now = int(time.time())
+        access = driver.issue(uid=uid, sid=sid, kind="access", ttl=self.settings.JWT_TTL,
+                              rid=await self.role_ids(uid), now=now)
+        stored = await db_write(self._store_access, uid, sid, access)
+        if not stored:  # the session ended between the check and the insert
+            raise token_invalid(_REFRESH_FAILED)
+        return access
+
+    @staticmethod
+    def _store_access(uid: int, sid: str, token: IssuedToken) -> bool:
+        with write_transaction():
+            live = Session.select().where((Session.id == sid) & Session.revoked_at.is_null()).exists()
+            if live:
+                Token.create(token_key=token.key, kind=token.kind, uid=uid, sid=sid,
+                             issued_at=token.issued_at, expire_at=token.expire_at)
+            return live
+
+    async def deactivate(self, text: str) -> None:
+        """End the session of `text` (either driver): its access and refresh tokens fail at once.
+
+        An expired access token may still end its session, whose refresh token can be live.
+        """
+        _, parsed = self.parse(text, verify_exp=False)
+        row = await db_read(self._lookup, parsed.key)
+        if row is None or row[3] or (parsed.claims and parsed.claims["sid"] != row[4]):
+            raise token_invalid(_REVOKED)
+        await db_write(self._end_session, row[4])
+
+    @staticmethod
+    def _end_session(sid: str) -> None:
+        with write_transaction():
+            Token.end_session(sid, int(time.time()))
+
+    async def status(self, text: str) -> dict[str, Any]:
+        """The Hyperf document's status: seconds left, uid, {uid, rid}, and the dates."""
+        _, parsed = self.parse(text)
+        uid, _, expire_at, _, _, _, _, _ = await self._live_row(parsed)
+        issued_at = parsed.claims.get("iat") if parsed.claims else await db_read(self._issued_at, parsed.key)
+        rid = parsed.claims["rid"] if parsed.claims else await self.role_ids(uid)
+        zone = self.settings.APP_TIMEZONE
+        return {
+            "exp": max(0, expire_at - int(time.time())),
+            "uid": uid,
+            "jwt_data": {"uid": uid, "rid": rid},
+            "exp_date": format_time(expire_at, zone),
+            "iat_date": format_time(issued_at, zone),
+        }
+
+    @staticmethod
+    def _issued_at(key: str) -> int:
+        return Token.select(Token.issued_at).where(Token.token_key == key).scalar()

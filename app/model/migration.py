@@ -12,6 +12,7 @@ from app.common.database import write_transaction
 from app.model.base import db
 from app.model.schema_version import SchemaVersion
 from app.model.session import Session
+from app.model.sms_code import SmsCode
 from app.model.token import Token
 from app.model.user import User
 
@@ -22,8 +23,13 @@ def _v1_foundation() -> None:
     db.create_tables([User, Session, Token], safe=True)
 
 
+def _v2_sms_codes() -> None:
+    db.create_tables([SmsCode], safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
+    (2, _v2_sms_codes),
 ]
 
 

@@ -20,3 +20,11 @@ class Token(BaseModel):
 
     class Meta:
         table_name = "auth_token"
+
+    @classmethod
+    def end_session(cls, sid: str, when: int) -> int:
+        """Revoke every token of session `sid`; the session row records when it ended."""
+        from app.model.session import Session
+
+        Session.update(revoked_at=when).where((Session.id == sid) & Session.revoked_at.is_null()).execute()
+        return cls.update(revoked=1).where((cls.sid == sid) & (cls.revoked == 0)).execute()

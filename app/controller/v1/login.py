@@ -6,6 +6,8 @@ from app.common.clock import format_time
 from app.common.response import JsonResponse
 from app.controller.common import Common
 from app.validate.login import Login as LoginValidate
+from app.validate.sms import Sms as SmsValidate
+from app.validate.user import UserCreate
 
 
 class Login(Common):
@@ -27,3 +29,15 @@ class Login(Common):
         """The logged-in user, behind checkLogin."""
         user = self.request.user
         return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": user.rid})
+
+    async def register(self) -> JsonResponse:
+        """account, password, password_confirmation, phone, code → a new user (HTTP 201)."""
+        data = self.validate(UserCreate, scene="register")
+        await self.app.registration.register(data)
+        return self.success(name="CREATED")
+
+    async def send_sms(self) -> JsonResponse:
+        """phone → a 6-digit code valid SMS_TTL seconds; in debug mode the code is in `data`."""
+        data = self.validate(SmsValidate, scene="send")
+        code = await self.app.sms.send(data["phone"])
+        return self.success({"code": code} if self.settings.APP_DEBUG else None)

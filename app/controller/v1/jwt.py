@@ -1,0 +1,34 @@
+"""v1 Jwt controller: the Hyperf document's JWT endpoints (get, refresh, deactivate, status)."""
+from __future__ import annotations
+
+from app.common.auth import Auth
+from app.common.response import JsonResponse
+from app.controller.common import Common
+from app.validate.jwt import Jwt as JwtValidate
+
+
+class Jwt(Common):
+    async def get(self) -> JsonResponse:
+        """account (or phone) + pwd → {jwt, refresh_jwt}."""
+        data = self.validate(JwtValidate, scene="get")
+        auth = Auth.instance()
+        user = await auth.attempt(data["account"], data["pwd"])
+        result = await auth.login(user, "jwt")
+        return self.success({"jwt": result.access.text, "refresh_jwt": result.refresh.text}, "LOGIN_OK")
+
+    async def refresh(self) -> JsonResponse:
+        """A refresh JWT → a new access JWT (data is the token string)."""
+        data = self.validate(JwtValidate, scene="token")
+        token = await Auth.instance().refresh(data["jwt"])
+        return self.success(token.text)
+
+    async def deactivate(self) -> JsonResponse:
+        """Any token of a session → that session ends everywhere at once."""
+        data = self.validate(JwtValidate, scene="token")
+        await Auth.instance().deactivate(data["jwt"])
+        return self.success()
+
+    async def status(self) -> JsonResponse:
+        """A live token → {exp, uid, jwt_data: {uid, rid}, exp_date, iat_date}."""
+        data = self.validate(JwtValidate, scene="token")
+        return self.success(await Auth.instance().status(data["jwt"]))

@@ -1,0 +1,22 @@
+"""SMS codes: stored as a keyed hash, with their expiry and the wrong tries they have had."""
+from __future__ import annotations
+
+from peewee import AutoField, CharField, IntegerField, SmallIntegerField
+
+from app.model.base import BaseModel, now
+
+
+class SmsCode(BaseModel):
+    id = AutoField()
+    phone = CharField(max_length=32)
+    # HMAC-SHA256 of phone and code under a server key: a leaked table does not give the codes.
+    code_hash = CharField(max_length=64)
+    created_at = IntegerField(default=now, index=True)
+    expire_at = IntegerField(index=True)
+    attempts = SmallIntegerField(default=0)
+    # Set when the code registered a user, or was burned by too many wrong tries.
+    used_at = IntegerField(null=True)
+
+    class Meta:
+        table_name = "sms_code"
+        indexes = ((("phone", "expire_at"), False),)

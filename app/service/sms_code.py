@@ -1,0 +1,89 @@
+"""SMS codes: send one per phone at a time, verify it, use it up (Hyperf doc: 短信并发量为 1).
+
+The per-phone lock lives in the shared cache (an atomic add), so 50 concurrent sends for one
+phone, spread over any number of workers, send exactly one SMS. The code itself is durable
+user-facing state and lives in the database, keyed-hashed.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from peewee import Case
+
+from app.common.database import db_write
+from app.common.error import ApiException
+from app.common.sms import SmsDriver, SmsSendError
+from app.model.sms_code import SmsCode
+
+MESSAGE = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
+
+
+class SmsCodeService:
+    def __init__(self, settings: Any, cache: Any, driver: SmsDriver):
+        self.settings = settings
+        self.cache = cache
+        self.driver = driver
+        # Its own key, derived so that a code hash is useless for anything but this check.
+        self._key = hashlib.sha256(b"sms-code:" + settings.JWT_SECRET.encode("utf-8")).digest()
+
+    def code_hash(self, phone: str, code: str) -> str:
+        return hmac.new(self._key, f"{phone}:{code}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def _seconds_to_midnight(self, now: float) -> tuple[int, int]:
+        """(start of today, seconds until tomorrow) in APP_TIMEZONE: the daily cap's window."""
+        local = datetime.fromtimestamp(now, ZoneInfo(self.settings.APP_TIMEZONE))
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return int(start.timestamp()), int((start + timedelta(days=1)).timestamp() - now) + 1
+
+    def _state(self, phone: str, since: int, now: int) -> tuple[bool, int]:
+        live = SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.expire_at > now)
+                                      & SmsCode.used_at.is_null()).exists()
+        sent_today = SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.created_at >= since)).count()
+        return live, sent_today
+
+    async def send(self, phone: str) -> str:
+        """Send a new code to `phone` and return it; 50017 while one is live, 429 past the daily cap."""
+        lock = f"sms:lock:{phone}"
+        if not await self.cache.add(lock, "1", self.settings.SMS_WEBHOOK_TIMEOUT + 30):
+            raise ApiException("SMS_STILL_VALID")  # another request is sending to this phone right now
+        try:
+            now = int(time.time())
+            day_start, retry_after = self._seconds_to_midnight(now)
+            live, sent_today = await db_write(self._state, phone, day_start, now)
+            if live:
+                raise ApiException("SMS_STILL_VALID")
+            if sent_today >= self.settings.SMS_DAILY_LIMIT:
+                raise ApiException("SMS_LIMITED", headers={"Retry-After": str(retry_after)})
+            code = f"{secrets.randbelow(10**6):06d}"
+            row = await db_write(lambda: SmsCode.create(phone=phone, code_hash=self.code_hash(phone, code),
+                                                        created_at=now, expire_at=now + self.settings.SMS_TTL))
+            message = MESSAGE.format(code=code, minutes=max(1, self.settings.SMS_TTL // 60))
+            try:
+                await self.driver.send(phone, code, message)
+            except SmsSendError:
+                # Not delivered: no live code may stay behind, or the phone would be blocked for SMS_TTL.
+                await db_write(lambda: SmsCode.delete().where(SmsCode.id == row.id).execute())
+                raise ApiException("SMS_SEND_FAILED") from None
+            return code
+        finally:
+            await self.cache.delete(lock)
+
+    def consume_sync(self, phone: str, code: str, now: int) -> bool:
+        """Inside a write transaction: use up `phone`'s live code if `code` matches; count a wrong try."""
+        row = (SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.expire_at > now)
+                                      & SmsCode.used_at.is_null()).order_by(SmsCode.id.desc()).first())
+        if row is None:
+            return False
+        if not hmac.compare_digest(row.code_hash, self.code_hash(phone, code)):
+            # One statement, so concurrent wrong tries are all counted and the last one burns the code.
+            burned = Case(None, [(SmsCode.attempts + 1 >= self.settings.SMS_VERIFY_ATTEMPTS, now)], SmsCode.used_at)
+            SmsCode.update(attempts=SmsCode.attempts + 1, used_at=burned).where(SmsCode.id == row.id).execute()
+            return False
+        # Conditional update: of two requests with the right code, exactly one uses it.
+        return SmsCode.update(used_at=now).where((SmsCode.id == row.id) & SmsCode.used_at.is_null()).execute() == 1
