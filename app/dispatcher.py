@@ -53,10 +53,12 @@ class Dispatcher:
         if action is None:
             return None
         middlewares = []
-        for alias in rule.middlewares:
+        for declared in rule.middlewares:
+            # ThinkPHP passes a middleware its parameter after a colon: 'checkPermission:role/create'.
+            alias, _, argument = declared.partition(":")
             if alias not in cache:
                 cache[alias] = _load(aliases[alias])(self.app)
-            middlewares.append(cache[alias])
+            middlewares.append((cache[alias], (argument,) if argument else ()))
         app = self.app
 
         async def endpoint(request: ApiRequest) -> Any:
@@ -67,8 +69,8 @@ class Dispatcher:
                 return await action(controller)
 
             step: Endpoint = call_action
-            for middleware in reversed(middlewares):
-                step = _bind(middleware, step)
+            for middleware, arguments in reversed(middlewares):
+                step = _bind(middleware, step, arguments)
             return await step(request)
 
         return endpoint
@@ -106,7 +108,7 @@ class Dispatcher:
         await response(scope, receive, send)
 
 
-def _bind(middleware: Any, next_: Endpoint) -> Endpoint:
+def _bind(middleware: Any, next_: Endpoint, arguments: tuple[str, ...]) -> Endpoint:
     async def step(request: ApiRequest) -> Any:
-        return await middleware.handle(request, next_)
+        return await middleware.handle(request, next_, *arguments)
     return step

@@ -9,6 +9,11 @@ import sys
 COMMANDS = {
     "serve": "serve",
     "user:create": "user_create",
+    "user:list": "user_list",
+    "role:grant": "role_grant",
+    "role:revoke": "role_revoke",
+    "session:list": "session_list",
+    "session:end": "session_end",
     "migrate": "migrate",
     "purge": "purge",
     "docs:readme": "docs_readme",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.common.clock import format_time
@@ -24,6 +24,7 @@ from app.model.base import db
 from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
+from app.model.user_role import UserRole
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
@@ -42,7 +43,6 @@ class Identity:
     sid: str
     kind: str
     expire_at: int
-    rid: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -174,12 +174,12 @@ class Auth:
         uid, kind, expire_at, _, sid, account, phone, _ = await self._live_row(parsed)
         if kind == "refresh":
             raise token_invalid(_NOT_ACCESS)
-        return Identity(uid=uid, account=account, phone=phone, sid=sid, kind=kind, expire_at=expire_at,
-                        rid=await self.role_ids(uid))
+        # Roles are not read here: only actions that show them pay for the query.
+        return Identity(uid=uid, account=account, phone=phone, sid=sid, kind=kind, expire_at=expire_at)
 
     async def role_ids(self, uid: int) -> list[str]:
-        """The user's role ids as strings (the JWT's `rid`); no roles exist before the role tables."""
-        return []
+        """The user's role ids as strings (the JWT's `rid`), as the database has them now."""
+        return await db_read(UserRole.role_ids, uid)
 
     # -- refresh, deactivate, status (Hyperf doc) ------------------------------------------
 

@@ -74,7 +74,8 @@ CATALOG: tuple[Answer, ...] = (
     Answer("SMS_LIMITED", 60024, 50005, 429, "短信发送次数过多，请稍后再试", "Too many SMS sent; try again later"),
     Answer("CAPTCHA_REQUIRED", 60026, 50011, 400, "请输入图形验证码", "A captcha is required"),
     Answer("NOT_FOUND", 60027, 50010, 404, "记录不存在", "Not found"),
-    Answer("CONFLICT", 60028, 50013, 409, "记录已存在", "Already exists"),
+    Answer("ROLE_NAME_TAKEN", 60028, 50013, 400, "角色名已存在", "A role with this name already exists"),
+    Answer("ROLE_PROTECTED", 60029, 50014, 403, "内置角色不能删除", "The built-in role cannot be deleted"),
 )
 
 BY_NAME: dict[str, Answer] = {answer.name: answer for answer in CATALOG}

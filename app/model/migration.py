@@ -12,7 +12,9 @@ from app.common.database import write_transaction
 from app.model.base import db
 from app.model.schema_version import SchemaVersion
 from app.model.session import Session
+from app.model.role import ADMIN_ROLE, Role
 from app.model.sms_code import SmsCode
+from app.model.user_role import UserRole
 from app.model.token import Token
 from app.model.user import User
 
@@ -27,9 +29,15 @@ def _v2_sms_codes() -> None:
     db.create_tables([SmsCode], safe=True)
 
 
+def _v3_roles() -> None:
+    db.create_tables([Role, UserRole], safe=True)
+    Role.create(name=ADMIN_ROLE, title="Administrator", permissions_json='["*"]', builtin=1)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
+    (3, _v3_roles),
 ]
 
 

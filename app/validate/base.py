@@ -6,13 +6,14 @@
         message = {"username.require": Text("用户名必填", "username is required")}
         scene = {"login": ["username", "password"]}
 
-A rule string splits on `|`; a rule whose argument holds `|` (a regex) is given in a list
+A scene entry ending in `?` makes a required field optional in that scene. A rule string splits on `|`; a rule whose argument holds `|` (a regex) is given in a list
 instead: `["require", ("regex", r"^(a|b)$")]`. The first failing rule of the first failing
 field raises ApiException("PARAM_INVALID", field=name, reason=Text), which the exception
 handler renders with the field's v1 code or v2's 9906.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable, ClassVar
 
@@ -97,23 +98,31 @@ class BaseValidate:
         """The declared fields of `data`, coerced; raises on the first failure."""
         names = self.scene[scene] if scene else list(self._parsed)
         clean: dict[str, Any] = {}
-        for name in names:
+        for entry in names:
+            # A scene may list `title?`: the field's rules apply, but it may be left out (ThinkPHP's remove('title', 'require')).
+            optional = entry.endswith("?")
+            name = entry.rstrip("?")
             rules = self._parsed[name]
             value = data.get(name)
             wants_array = any(rule == "array" for rule, _ in rules)
-            if value is None or value == "" or (wants_array and value == []):
-                if any(rule == "require" for rule, _ in rules):
+            if value is None or value == "":
+                if not optional and any(rule == "require" for rule, _ in rules):
                     self._fail(name, "require", None)
                 continue
             value = self._coerce(name, value, wants_array)
             for rule, arg in rules:
                 if rule not in ("require", "string", "array") and not self._passes(rule, arg, value, data, name):
                     self._fail(name, rule, arg)
-            clean[name] = value
+            clean[name] = int(value) if any(rule == "integer" for rule, _ in rules) else value
         return clean
 
     def _coerce(self, name: str, value: Any, wants_array: bool) -> Any:
         if wants_array:
+            if isinstance(value, str):  # a form or query string carries an array as JSON text
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    self._fail(name, "array", None)
             if not isinstance(value, list):
                 self._fail(name, "array", None)
             return value
@@ -150,11 +159,15 @@ class BaseValidate:
             return value in arg.split(",")
         if rule == "regex":
             return re.fullmatch(arg, value) is not None
+        # ThinkPHP's custom rules: a method of the validator named after the rule.
+        custom = getattr(self, f"rule_{rule}", None)
+        if custom is not None:
+            return bool(custom(value, arg, data))
         raise ValueError(f"unknown validation rule {rule!r} on {type(self).__name__}.{name}")
 
     def _fail(self, name: str, rule: str, arg: str | None) -> None:
         label = self.field.get(name, Text(name, name))
         custom = self.message.get(f"{name}.{rule}")
-        template = custom or DEFAULT_MESSAGES[rule]
+        template = custom or DEFAULT_MESSAGES.get(rule, DEFAULT_MESSAGES["regex"])
         reason = Text(template.zh.format(label=label.zh, arg=arg), template.en.format(label=label.en, arg=arg))
         raise ApiException("PARAM_INVALID", field=name, reason=reason)

@@ -28,7 +28,8 @@ class Login(Common):
     async def test(self) -> JsonResponse:
         """The logged-in user, behind checkLogin."""
         user = self.request.user
-        return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": user.rid})
+        rid = await Auth.instance().role_ids(user.uid)
+        return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": rid})
 
     async def register(self) -> JsonResponse:
         """account, password, password_confirmation, phone, code → a new user (HTTP 201)."""

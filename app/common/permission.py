@@ -1,0 +1,18 @@
+"""Permission matching: `*` grants everything, `role/*` every action under `role/`, else exact."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+# What a permission string may look like: `*`, `role/create`, `role/*`.
+PERMISSION_PATTERN = re.compile(r"^(\*|[a-z0-9_.-]+(/[a-z0-9_.-]+)*(/\*)?)$")
+
+
+def grants(permissions: Iterable[str], wanted: str) -> bool:
+    """Whether any of `permissions` allows the action `wanted`."""
+    for permission in permissions:
+        if permission == "*" or permission == wanted:
+            return True
+        if permission.endswith("/*") and wanted.startswith(permission[:-1]):
+            return True
+    return False

@@ -1,0 +1,104 @@
+"""Role management: list, create, update, delete, assign, and a user's effective permissions."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from peewee import IntegrityError
+
+from app.common.database import db_write, write_transaction
+from app.common.error import ApiException
+from app.model.role import Role
+from app.model.user import User
+from app.model.user_role import UserRole
+
+
+def _role_or_404(role_id: int) -> Role:
+    role = Role.get_or_none(Role.id == role_id)
+    if role is None:
+        raise ApiException("NOT_FOUND")
+    return role
+
+
+def _permissions_json(permissions: list[str]) -> str:
+    return json.dumps(sorted(set(permissions)), separators=(",", ":"))
+
+
+class RoleService:
+    """Every method runs its queries in a worker thread, inside one transaction where it writes."""
+
+    @staticmethod
+    def _list(page: int, limit: int) -> dict[str, Any]:
+        query = Role.select().order_by(Role.id)
+        return {"list": [role.to_dict() for role in query.paginate(page, limit)],
+                "total": query.count(), "page": page, "limit": limit}
+
+    async def list(self, page: int, limit: int) -> dict[str, Any]:
+        return await db_write(self._list, page, limit)
+
+    @staticmethod
+    def _create(name: str, title: str, permissions: list[str]) -> dict[str, Any]:
+        try:
+            with write_transaction():
+                return Role.create(name=name, title=title, permissions_json=_permissions_json(permissions)).to_dict()
+        except IntegrityError:
+            raise ApiException("ROLE_NAME_TAKEN") from None
+
+    async def create(self, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
+        return await db_write(self._create, name, title, permissions)
+
+    @staticmethod
+    def _update(role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        with write_transaction():
+            role = _role_or_404(role_id)
+            if "title" in changes:
+                role.title = changes["title"]
+            if "permissions" in changes:
+                role.permissions_json = _permissions_json(changes["permissions"])
+            role.updated_at = int(time.time())
+            role.save()
+            return role.to_dict()
+
+    async def update(self, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        return await db_write(self._update, role_id, changes)
+
+    @staticmethod
+    def _delete(role_id: int) -> None:
+        with write_transaction():
+            role = _role_or_404(role_id)
+            if role.builtin:
+                raise ApiException("ROLE_PROTECTED")
+            UserRole.delete().where(UserRole.role_id == role_id).execute()
+            role.delete_instance()
+
+    async def delete(self, role_id: int) -> None:
+        await db_write(self._delete, role_id)
+
+    @staticmethod
+    def _assign(uid: int, role_ids: list[int]) -> dict[str, Any]:
+        with write_transaction():
+            if not User.select().where(User.id == uid).exists():
+                raise ApiException("NOT_FOUND")
+            wanted = sorted(set(role_ids))
+            if Role.select().where(Role.id.in_(wanted)).count() != len(wanted):
+                raise ApiException("NOT_FOUND")
+            UserRole.delete().where(UserRole.uid == uid).execute()
+            for role_id in wanted:
+                UserRole.create(uid=uid, role_id=role_id)
+        return RoleService._user(uid)
+
+    async def assign(self, uid: int, role_ids: list[int]) -> dict[str, Any]:
+        return await db_write(self._assign, uid, role_ids)
+
+    @staticmethod
+    def _user(uid: int) -> dict[str, Any]:
+        if not User.select().where(User.id == uid).exists():
+            raise ApiException("NOT_FOUND")
+        roles = (Role.select().join(UserRole, on=(UserRole.role_id == Role.id))
+                 .where(UserRole.uid == uid).order_by(Role.id))
+        return {"uid": uid, "roles": [role.to_dict() for role in roles],
+                "permissions": sorted(UserRole.permissions(uid))}
+
+    async def user(self, uid: int) -> dict[str, Any]:
+        return await db_write(self._user, uid)
