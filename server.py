@@ -58,6 +58,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
     from app.common.cache import make_cache
     from app.common.route import Route
     from app.common.sms import make_sms_driver
+    from app.service.audit import Audit
+    from app.service.captcha import CaptchaService
+    from app.service.login_guard import LoginGuard
     from app.service.registration import Registration
     from app.service.sms_code import SmsCodeService
     from app.container import Container
@@ -69,9 +72,13 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
         log.info("%s is read from %s (set it in the environment or .env to choose your own)", name, path)
     if settings.APP_DEBUG:
         log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
+    if settings.CAPTCHA_TEST_ANSWER:
+        log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
     cache = make_cache(settings)
     sms = SmsCodeService(settings, cache, make_sms_driver(settings))
-    container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms))
+    captcha, audit = CaptchaService(settings, cache), Audit()
+    container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
+                          captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
     Auth.install(settings)
     dispatcher = Dispatcher(container, Route.rules, ALIAS)
 

@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.common.cache import Cache
+from app.service.audit import Audit
+from app.service.captcha import CaptchaService
+from app.service.login_guard import LoginGuard
 from app.service.registration import Registration
 from app.service.sms_code import SmsCodeService
 
@@ -15,3 +18,6 @@ class Container:
     cache: Cache
     sms: SmsCodeService
     registration: Registration
+    captcha: CaptchaService
+    audit: Audit
+    login_guard: LoginGuard

@@ -10,6 +10,7 @@ import importlib
 import re
 from typing import Any, Awaitable, Callable
 
+from app.common.client_ip import client_address
 from app.common.error import ApiException
 from app.common.lang import choose_language
 from app.common.request_input import merge, parse_body, parse_query, read_body
@@ -88,6 +89,9 @@ class Dispatcher:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         version, path, known = self.split(scope["path"])
         request = ApiRequest(scope, version, path)
+        if self.settings.TRUSTED_PROXIES:
+            request.client_ip = client_address(request.client_ip, request.headers.get("x-forwarded-for"),
+                                               self.settings.TRUSTED_PROXIES)
         try:
             request.lang = choose_language(None, request.headers.get("accept-language"))
             methods = self.table.get((version, path)) if known else None

@@ -134,7 +134,21 @@ def _derive(values: dict[str, Any]) -> None:
             raise ConfigError(f"setting {name}: {values[name]!r} is not one of {', '.join(allowed)}")
     if values["SMS_DRIVER"] == "webhook" and not values["SMS_WEBHOOK_URL"]:
         raise ConfigError("setting SMS_WEBHOOK_URL: the webhook SMS driver needs a URL")
-    for name in ("SIGN_WINDOW", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE"):
+    if values["CAPTCHA_TEST_ANSWER"] and not values["APP_DEBUG"]:
+        raise ConfigError("setting CAPTCHA_TEST_ANSWER: only allowed with APP_DEBUG=1 (it makes every captcha's answer known)")
+    try:
+        steps = [int(step) for step in values["LOGIN_LOCK_STEPS"].split(",")]
+        if not steps or min(steps) <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("setting LOGIN_LOCK_STEPS: positive seconds, comma-separated, e.g. 60,300,900") from None
+    values["LOGIN_LOCK_STEPS"] = steps
+    try:
+        from app.common.client_ip import parse_networks
+        values["TRUSTED_PROXIES"] = parse_networks(values["TRUSTED_PROXIES"])
+    except ValueError as exc:
+        raise ConfigError(f"setting TRUSTED_PROXIES: {exc}") from None
+    for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE"):
         if values[name] <= 0:
             raise ConfigError(f"setting {name}: must be a positive number")
 

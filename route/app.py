@@ -16,6 +16,9 @@ Route.post("/<ver>/login/jwt/refresh", "<ver>.Jwt/refresh")
 Route.post("/<ver>/login/jwt/deactivate", "<ver>.Jwt/deactivate")
 Route.post("/<ver>/login/jwt/status", "<ver>.Jwt/status")
 
+# Image captcha (Hyperf sidebar: 验证码), required at login after failures (SPEC §8)
+Route.post("/<ver>/captcha", "<ver>.Login/captcha")
+
 # Role API (Hyperf sidebar: 角色相关); checkPermission without an argument requires the path, e.g. role/create
 for action in ("list", "create", "update", "delete", "assign", "user"):
     Route.post(f"/<ver>/role/{action}", f"<ver>.Role/{action}").middleware("checkLogin", "checkPermission")

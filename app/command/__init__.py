@@ -14,6 +14,7 @@ COMMANDS = {
     "role:revoke": "role_revoke",
     "session:list": "session_list",
     "session:end": "session_end",
+    "audit:list": "audit_list",
     "migrate": "migrate",
     "purge": "purge",
     "docs:readme": "docs_readme",

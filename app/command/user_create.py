@@ -1,4 +1,4 @@
-"""Create a user: --account NAME --phone PHONE --password PASS."""
+"""Create a user: --account NAME --phone PHONE --password PASS [--admin for the administrator role]."""
 from __future__ import annotations
 
 import argparse

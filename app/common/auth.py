@@ -94,18 +94,27 @@ class Auth:
         """The user whose account or phone is `identity` and whose password is `password`.
 
         An unknown account verifies a dummy hash, so the answer takes as long as a wrong
-        password, and answers the same unless LOGIN_REVEAL_UNKNOWN is set.
+        password, and answers the same unless LOGIN_REVEAL_UNKNOWN is set. Lockout and
+        throttling wrap this in app/service/login_guard.py.
         """
         user = await db_write(User.find_by_identity, identity)
-        matches, needs_rehash = await self.passwords.verify(user.password_hash if user else None, password)
+        matches = await self.verify_password(user, password)
         if user is None and self.settings.LOGIN_REVEAL_UNKNOWN:
             raise ApiException("USER_NOT_FOUND")
         if user is None or not matches or user.status != 1:
             raise ApiException("LOGIN_FAILED", account=identity)
-        if needs_rehash:
+        return user
+
+    async def verify_password(self, user: User | None, password: str) -> bool:
+        """Whether `password` is the user's; an unknown user verifies a dummy hash, taking as long.
+
+        A hash made with lower costs than the current settings is upgraded on the way.
+        """
+        matches, needs_rehash = await self.passwords.verify(user.password_hash if user else None, password)
+        if matches and needs_rehash:
             new_hash = await self.passwords.hash(password)
             await db_write(self._store_hash, user.id, new_hash)
-        return user
+        return matches
 
     @staticmethod
     def _store_hash(uid: int, password_hash: str) -> None:
@@ -211,7 +220,7 @@ class Auth:
                              issued_at=token.issued_at, expire_at=token.expire_at)
             return live
 
-    async def deactivate(self, text: str) -> None:
+    async def deactivate(self, text: str) -> int:
         """End the session of `text` (either driver): its access and refresh tokens fail at once.
 
         An expired access token may still end its session, whose refresh token can be live.
@@ -221,6 +230,7 @@ class Auth:
         if row is None or row[3] or (parsed.claims and parsed.claims["sid"] != row[4]):
             raise token_invalid(_REVOKED)
         await db_write(self._end_session, row[4])
+        return row[0]
 
     @staticmethod
     def _end_session(sid: str) -> None:

@@ -2,7 +2,7 @@
 
 v1 speaks the ThinkPHP document (`errorcode`, 60000 up), v2 the Hyperf document (`code`, 99xx
 and 500xx). Messages may hold `{placeholders}` filled from the raising site. The README's error
-table is rendered from this list (`python server.py docs:errors`); a test keeps them equal.
+table is rendered from this list (`python server.py docs:readme`); a test keeps them equal.
 """
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ CATALOG: tuple[Answer, ...] = (
     Answer("SIGN_INVALID", 60007, 9907, 401, "签名错误", "Wrong signature"),
     Answer("PARAMS_UNREADABLE", 60008, 9909, 400, "参数获取失败", "Parameters could not be read: {reason}"),
     Answer("USER_NOT_FOUND", 60009, 50006, 401, "用户不存在", "User does not exist"),
-    Answer("TOKEN_INVALID", 60010, 9908, 401, "无权访问，请重新登录", "Access denied: log in again", *_V2_AUTH),
-    Answer("TOKEN_EXPIRED", 60011, 9908, 401, "登录过期，请重新登录", "Login expired: log in again", *_V2_AUTH),
+    Answer("TOKEN_INVALID", 60010, 9908, 401, "无权访问", "Access denied: log in again", *_V2_AUTH),
+    Answer("TOKEN_EXPIRED", 60011, 9908, 401, "登录过期", "Login expired: log in again", *_V2_AUTH),
     Answer("SMS_STILL_VALID", 60025, 50017, 400, "短信还在有效期内, 请勿重复发送", "The SMS code is still valid; do not send again"),
     # Our own, v1 from 60012 up, v2 in 99xx (request level) and 500xx (business level).
     Answer("ROUTE_NOT_FOUND", 60012, 9904, 404, "接口不存在", "No such API route"),
@@ -64,17 +64,20 @@ CATALOG: tuple[Answer, ...] = (
     Answer("BODY_TOO_LARGE", 60014, 9910, 413, "请求体过大", "Request body too large"),
     Answer("UNSUPPORTED_MEDIA_TYPE", 60015, 9911, 415, "不支持的内容类型", "Unsupported content type"),
     Answer("REQUEST_REPLAYED", 60016, 9912, 401, "重复的请求", "Replayed request: this nonce or signature was already used"),
-    Answer("TOO_MANY_REQUESTS", 60017, 9913, 429, "请求过于频繁，请稍后再试", "Too many requests; try again later"),
+    Answer("LOGIN_THROTTLED", 60017, 9913, 429, "登录失败次数过多，请稍后再试", "Too many failed logins from this address; try again later"),
     Answer("PERMISSION_DENIED", 60018, 9914, 403, "没有权限", "Permission denied"),
     Answer("SERVICE_UNAVAILABLE", 60019, 9915, 503, "服务暂不可用，请稍后再试", "Service temporarily unavailable; try again later"),
     Answer("ACCOUNT_TAKEN", 60020, 50001, 400, "用户名已被注册", "Account is already registered"),
     Answer("PHONE_TAKEN", 60021, 50002, 400, "手机号已被注册", "Phone number is already registered"),
     Answer("SMS_CODE_WRONG", 60022, 50003, 400, "短信验证码错误或已失效", "The SMS code is wrong or has expired"),
     Answer("SMS_SEND_FAILED", 60023, 50004, 502, "短信发送失败，请稍后再试", "The SMS could not be sent; try again later"),
-    Answer("SMS_LIMITED", 60024, 50005, 429, "短信发送次数过多，请稍后再试", "Too many SMS sent; try again later"),
+    Answer("SMS_LIMITED", 60024, 50005, 429, "该手机号今日短信发送次数已达上限", "This phone has had its SMS for today; try again tomorrow"),
     Answer("CAPTCHA_REQUIRED", 60026, 50011, 400, "请输入图形验证码", "A captcha is required"),
     Answer("NOT_FOUND", 60027, 50010, 404, "记录不存在", "Not found"),
     Answer("ROLE_NAME_TAKEN", 60028, 50013, 400, "角色名已存在", "A role with this name already exists"),
+    Answer("SMS_CLIENT_LIMITED", 60030, 50007, 429, "该地址发送短信过多，请稍后再试", "Too many SMS from this address; try again later"),
+    Answer("SMS_TOTAL_LIMITED", 60031, 50008, 429, "短信发送繁忙，请稍后再试", "The SMS service is busy; try again later"),
+    Answer("SMS_VERIFY_LIMITED", 60032, 50009, 429, "短信验证码错误次数过多，请稍后再试", "Too many wrong SMS codes from this address; try again later"),
     Answer("ROLE_PROTECTED", 60029, 50014, 403, "内置角色不能删除", "The built-in role cannot be deleted"),
 )
 

@@ -83,6 +83,10 @@ class Common:
             instance = self._validators[validator] = validator()
         return instance.check(self.request.params, scene)
 
+    async def audit_token(self, outcome: str, uid: int) -> None:
+        """Record a token decision (issued, refreshed, revoked) with the client's address."""
+        await self.app.audit.record("token", outcome, uid=uid, ip=self.request.client_ip)
+
     def success(self, data: Any = None, name: str = "OK") -> JsonResponse:
         """The version's success envelope; `name` picks the catalog's message (and HTTP status)."""
         return render(self.request.version, answer(name), self.request.lang, data)

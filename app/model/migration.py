@@ -9,6 +9,7 @@ import logging
 from typing import Callable
 
 from app.common.database import write_transaction
+from app.model.audit_log import AuditLog
 from app.model.base import db
 from app.model.schema_version import SchemaVersion
 from app.model.session import Session
@@ -34,10 +35,15 @@ def _v3_roles() -> None:
     Role.create(name=ADMIN_ROLE, title="Administrator", permissions_json='["*"]', builtin=1)
 
 
+def _v4_audit_log() -> None:
+    db.create_tables([AuditLog], safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
     (3, _v3_roles),
+    (4, _v4_audit_log),
 ]
 
 

@@ -9,6 +9,7 @@ from peewee import IntegrityError
 from app.common.auth import Auth
 from app.common.database import db_write, write_transaction
 from app.common.error import ApiException
+from app.common.rate_limit import RateLimiter
 from app.model.user import User, account_key
 from app.service.sms_code import SmsCodeService
 
@@ -16,6 +17,7 @@ from app.service.sms_code import SmsCodeService
 class Registration:
     def __init__(self, sms: SmsCodeService):
         self.sms = sms
+        self.limits = RateLimiter(sms.cache)
 
     @staticmethod
     def _taken(account: str, phone: str) -> str | None:
@@ -25,14 +27,18 @@ class Registration:
             return "PHONE_TAKEN"
         return None
 
-    async def register(self, data: dict[str, Any]) -> User:
+    async def register(self, data: dict[str, Any], ip: str) -> User:
         """Create the user if `code` is the phone's live SMS code; the code is used up on success."""
+        limit_key = f"smsverify:{ip}"
+        await self.limits.check(limit_key, self.sms.settings.SMS_VERIFY_IP_LIMIT, "SMS_VERIFY_LIMITED")
         # Before the slow hash and before the code is touched: a taken account keeps the code usable.
         taken = await db_write(self._taken, data["account"], data["phone"])
         if taken:
             raise ApiException(taken)
         password_hash = await Auth.instance().passwords.hash(data["password"])
         outcome = await db_write(self._create, data, password_hash)
+        if outcome == "SMS_CODE_WRONG":
+            await self.limits.count(limit_key, 3600)
         if isinstance(outcome, str):
             raise ApiException(outcome)
         return outcome

@@ -18,9 +18,11 @@ from peewee import Case
 
 from app.common.database import db_write
 from app.common.error import ApiException
+from app.common.rate_limit import RateLimiter
 from app.common.sms import SmsDriver, SmsSendError
 from app.model.sms_code import SmsCode
 
+HOUR = 3600
 MESSAGE = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
 
 
@@ -28,6 +30,7 @@ class SmsCodeService:
     def __init__(self, settings: Any, cache: Any, driver: SmsDriver):
         self.settings = settings
         self.cache = cache
+        self.limits = RateLimiter(cache)
         self.driver = driver
         # Its own key, derived so that a code hash is useless for anything but this check.
         self._key = hashlib.sha256(b"sms-code:" + settings.JWT_SECRET.encode("utf-8")).digest()
@@ -47,8 +50,9 @@ class SmsCodeService:
         sent_today = SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.created_at >= since)).count()
         return live, sent_today
 
-    async def send(self, phone: str) -> str:
-        """Send a new code to `phone` and return it; 50017 while one is live, 429 past the daily cap."""
+    async def send(self, phone: str, ip: str) -> str:
+        """Send a new code to `phone` and return it; 50017 while one is live, 429 past a limit."""
+        await self.limits.check(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, "SMS_CLIENT_LIMITED")
         lock = f"sms:lock:{phone}"
         if not await self.cache.add(lock, "1", self.settings.SMS_WEBHOOK_TIMEOUT + 30):
             raise ApiException("SMS_STILL_VALID")  # another request is sending to this phone right now
@@ -60,6 +64,9 @@ class SmsCodeService:
                 raise ApiException("SMS_STILL_VALID")
             if sent_today >= self.settings.SMS_DAILY_LIMIT:
                 raise ApiException("SMS_LIMITED", headers={"Retry-After": str(retry_after)})
+            # Counted only for a send that is really about to happen, and atomically, so no burst overshoots.
+            await self.limits.hit(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, HOUR, "SMS_CLIENT_LIMITED")
+            await self.limits.hit("smstotal", self.settings.SMS_HOURLY_LIMIT, HOUR, "SMS_TOTAL_LIMITED")
             code = f"{secrets.randbelow(10**6):06d}"
             row = await db_write(lambda: SmsCode.create(phone=phone, code_hash=self.code_hash(phone, code),
                                                         created_at=now, expire_at=now + self.settings.SMS_TTL))

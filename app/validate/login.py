@@ -9,14 +9,19 @@ class Login(BaseValidate):
     rule = {
         "username": "require|max:64",
         "password": "require|max:128",
+        # Checked by the Common controller (60005/60003) when signing is on; listed for the docs.
         "timestamp": "require|integer",
+        # Asked for after LOGIN_CAPTCHA_AFTER failures (SPEC §8).
+        "captcha_id": "max:64",
+        "captcha_code": "max:16",
     }
     field = {
         "username": Text("用户名", "username"),
         "password": Text("密码", "password"),
         "timestamp": Text("时间戳", "timestamp"),
+        "captcha_id": Text("图形验证码ID", "captcha id"),
+        "captcha_code": Text("图形验证码", "captcha code"),
     }
     scene = {
-        # timestamp is checked by the Common controller when signing is on; required here as the doc lists it.
-        "login": ["username", "password"],
+        "login": ["username", "password", "captcha_id", "captcha_code"],
     }

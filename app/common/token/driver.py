@@ -15,6 +15,7 @@ class IssuedToken:
 
     text: str
     key: str
+    uid: int
     kind: str
     issued_at: int
     expire_at: int

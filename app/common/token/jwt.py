@@ -32,7 +32,7 @@ class JwtDriver(TokenDriver):
         jti = secrets.token_hex(16)
         claims = {"uid": uid, "rid": rid, "iat": now, "exp": now + ttl, "jti": jti, "sid": sid, "type": kind}
         text = jwt.encode(claims, self._key, algorithm=ALGORITHMS[0])
-        return IssuedToken(text=text, key=jti, kind=kind, issued_at=now, expire_at=now + ttl)
+        return IssuedToken(text=text, key=jti, uid=uid, kind=kind, issued_at=now, expire_at=now + ttl)
 
     def looks_like(self, text: str) -> bool:
         return text.count(".") == 2

@@ -22,7 +22,7 @@ class Md5Driver(TokenDriver):
 
     def issue(self, *, uid: int, sid: str, kind: str, ttl: int, rid: list[str], now: int) -> IssuedToken:
         text = secrets.token_hex(16)
-        return IssuedToken(text=text, key=token_key(text), kind="md5", issued_at=now, expire_at=now + ttl)
+        return IssuedToken(text=text, key=token_key(text), uid=uid, kind="md5", issued_at=now, expire_at=now + ttl)
 
     def looks_like(self, text: str) -> bool:
         return _SHAPE.fullmatch(text) is not None

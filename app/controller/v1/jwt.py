@@ -11,21 +11,23 @@ class Jwt(Common):
     async def get(self) -> JsonResponse:
         """account (or phone) + pwd → {jwt, refresh_jwt}."""
         data = self.validate(JwtValidate, scene="get")
-        auth = Auth.instance()
-        user = await auth.attempt(data["account"], data["pwd"])
-        result = await auth.login(user, "jwt")
+        user = await self.app.login_guard.attempt(self.request, data["account"], data["pwd"])
+        result = await Auth.instance().login(user, "jwt")
+        await self.audit_token("issued", user.id)
         return self.success({"jwt": result.access.text, "refresh_jwt": result.refresh.text}, "LOGIN_OK")
 
     async def refresh(self) -> JsonResponse:
         """A refresh JWT → a new access JWT (data is the token string)."""
         data = self.validate(JwtValidate, scene="token")
         token = await Auth.instance().refresh(data["jwt"])
+        await self.audit_token("refreshed", token.uid)
         return self.success(token.text)
 
     async def deactivate(self) -> JsonResponse:
         """Any token of a session → that session ends everywhere at once."""
         data = self.validate(JwtValidate, scene="token")
-        await Auth.instance().deactivate(data["jwt"])
+        uid = await Auth.instance().deactivate(data["jwt"])
+        await self.audit_token("revoked", uid)
         return self.success()
 
     async def status(self) -> JsonResponse:

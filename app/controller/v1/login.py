@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.common.auth import Auth
 from app.common.clock import format_time
+from app.common.error import ApiException
 from app.common.response import JsonResponse
 from app.controller.common import Common
 from app.validate.login import Login as LoginValidate
@@ -14,9 +15,9 @@ class Login(Common):
     async def login(self) -> JsonResponse:
         """username (account or phone) + password → a token of the configured driver."""
         data = self.validate(LoginValidate, scene="login")
-        auth = Auth.instance()
-        user = await auth.attempt(data["username"], data["password"])
-        result = await auth.login(user)
+        user = await self.app.login_guard.attempt(self.request, data["username"], data["password"])
+        result = await Auth.instance().login(user)
+        await self.audit_token("issued", user.id)
         token = result.access
         return self.success({
             "token": token.text,
@@ -34,11 +35,24 @@ class Login(Common):
     async def register(self) -> JsonResponse:
         """account, password, password_confirmation, phone, code → a new user (HTTP 201)."""
         data = self.validate(UserCreate, scene="register")
-        await self.app.registration.register(data)
+        user = await self.app.registration.register(data, self.request.client_ip)
+        await self.app.audit.record("register", "ok", uid=user.id, account=user.account, ip=self.request.client_ip)
         return self.success(name="CREATED")
 
     async def send_sms(self) -> JsonResponse:
         """phone → a 6-digit code valid SMS_TTL seconds; in debug mode the code is in `data`."""
         data = self.validate(SmsValidate, scene="send")
-        code = await self.app.sms.send(data["phone"])
+        if self.settings.SMS_CAPTCHA:
+            await self.app.captcha.require(self.request)
+        try:
+            code = await self.app.sms.send(data["phone"], self.request.client_ip)
+        except ApiException as refusal:
+            await self.app.audit.record("sms", "refused", account=data["phone"], ip=self.request.client_ip,
+                                        detail=refusal.answer.name)
+            raise
+        await self.app.audit.record("sms", "sent", account=data["phone"], ip=self.request.client_ip)
         return self.success({"code": code} if self.settings.APP_DEBUG else None)
+
+    async def captcha(self) -> JsonResponse:
+        """→ {captcha_id, image}: a PNG data URL, valid CAPTCHA_TTL seconds, single use."""
+        return self.success(await self.app.captcha.create())

@@ -1,0 +1,30 @@
+"""Counters with a window in the shared cache, and the 429 answer when one is full."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.common.error import ApiException
+
+
+class RateLimiter:
+    def __init__(self, cache: Any):
+        self.cache = cache
+
+    async def _refuse(self, key: str, error: str) -> None:
+        wait = max(1, await self.cache.ttl(key))
+        raise ApiException(error, headers={"Retry-After": str(wait)})
+
+    async def check(self, key: str, limit: int, error: str) -> None:
+        """Refuse with `error` (HTTP 429, Retry-After) while counter `key` stands at `limit` or more."""
+        count = await self.cache.get(key)
+        if count is not None and int(count) >= limit:
+            await self._refuse(key, error)
+
+    async def hit(self, key: str, limit: int, window: int, error: str) -> None:
+        """Count one use and refuse it if it is past `limit`: atomic, so parallel uses cannot overshoot."""
+        if await self.cache.incr(key, window) > limit:
+            await self._refuse(key, error)
+
+    async def count(self, key: str, window: int) -> int:
+        """Count one event (a failure) without refusing anything."""
+        return await self.cache.incr(key, window)

@@ -1,0 +1,60 @@
+"""Image captchas (Hyperf sidebar: 验证码): a PNG data URL and an id; single use, stored hashed.
+
+The answer's hash lives in the shared cache under the id. Checking it deletes it first, and
+only the caller whose delete succeeded may compare, so an id is good for one try, whoever
+and wherever tries it.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+import anyio.to_thread
+from captcha.image import ImageCaptcha
+
+from app.common.error import ApiException
+from app.request import ApiRequest
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: letters a person cannot tell apart on a noisy image.
+ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+LENGTH = 4
+
+
+class CaptchaService:
+    def __init__(self, settings: Any, cache: Any):
+        self.settings = settings
+        self.cache = cache
+        self._image = ImageCaptcha(width=160, height=60)
+
+    @staticmethod
+    def _digest(answer: str) -> str:
+        return hashlib.sha256(answer.strip().upper().encode("utf-8")).hexdigest()
+
+    async def create(self) -> dict[str, str]:
+        """A new captcha: {captcha_id, image} with the image as a PNG data URL."""
+        answer = self.settings.CAPTCHA_TEST_ANSWER or "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        png = await anyio.to_thread.run_sync(lambda: self._image.generate(answer, format="png").getvalue())
+        captcha_id = secrets.token_urlsafe(18)
+        await self.cache.set(f"captcha:{captcha_id}", self._digest(answer), self.settings.CAPTCHA_TTL)
+        return {"captcha_id": captcha_id, "image": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
+
+    async def verify(self, captcha_id: Any, code: Any) -> bool:
+        """True once for the right answer (any case); the id is used up by any try."""
+        if not isinstance(captcha_id, str) or not isinstance(code, str) or not captcha_id or len(captcha_id) > 64:
+            return False
+        key = f"captcha:{captcha_id}"
+        stored = await self.cache.get(key)
+        if stored is None or not await self.cache.delete(key):
+            return False
+        return hmac.compare_digest(stored, self._digest(code))
+
+    async def require(self, request: ApiRequest) -> None:
+        """Refuse the request unless it carries a right captcha: CAPTCHA_REQUIRED when absent, 60002 when wrong."""
+        captcha_id, code = request.param("captcha_id"), request.param("captcha_code")
+        if captcha_id in (None, "") or code in (None, ""):
+            raise ApiException("CAPTCHA_REQUIRED")
+        if not await self.verify(captcha_id, code if isinstance(code, str) else str(code)):
+            raise ApiException("CAPTCHA_WRONG")
