@@ -38,7 +38,7 @@ def configure_logging(level: str) -> None:
 
 def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     """Settings, logging, database and schema: what both the server and the admin commands need."""
-    from app.common.database import init_database
+    from app.common.database import check_connection, init_database
     from app.model.migration import migrate
     from app.validate.base import BaseValidate
 
@@ -46,6 +46,7 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
         settings = load_settings(settings)
     configure_logging(settings.LOG_LEVEL)
     init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
+    check_connection()
     migrate()
     BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN)
     return settings
@@ -94,10 +95,11 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
 
 def main(argv: list[str]) -> int:
     from app.command import run_command
+    from app.common.database import DatabaseConfigError
 
     try:
         return run_command(argv)
-    except ConfigError as exc:
+    except (ConfigError, DatabaseConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

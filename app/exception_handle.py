@@ -7,6 +7,8 @@ import string
 import traceback
 from typing import Any
 
+from peewee import InterfaceError, OperationalError
+
 from app.common.error import ApiException, answer
 from app.common.response import JsonResponse, render
 from app.common.text import Text
@@ -34,6 +36,11 @@ def render_exception(request: ApiRequest, exc: BaseException, debug: bool) -> Js
         return render(request.version, exc.answer, request.lang, message=message,
                       code=exc.code(request.version), headers=exc.headers or None)
     request_id = secrets.token_hex(8)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is away or overloaded: retryable, and said so, never a false "ok".
+        log.warning("database unavailable for %s (request id %s): %s", request.scope.get("path"), request_id, exc)
+        return render(request.version, answer("SERVICE_UNAVAILABLE"), request.lang,
+                      headers={"X-Request-Id": request_id, "Retry-After": "1"})
     log.error("request %s %s failed (request id %s)", request.scope.get("method"), request.scope.get("path"),
               request_id, exc_info=exc)
     unknown = answer("UNKNOWN_ERROR")

@@ -3,8 +3,17 @@
 SQLite is a local file: a read by primary key costs microseconds, less than a hop to a
 thread, so hot-path reads run inline on the event loop (`db_read`). Writes wait for a disk
 sync (synchronous=FULL), and a network database waits for the network, so those run in
-worker threads (`db_write`, and `db_read` on MySQL/PostgreSQL). peewee keeps one connection
-per thread, so each thread reuses its own.
+worker threads (`db_write`, and `db_read` on MySQL/PostgreSQL).
+
+SQLite connections stay open, one per thread (peewee keeps them thread-local). MySQL and
+PostgreSQL connections come from peewee's pool for the length of one call and go back to
+it, so a few connections serve every thread, and a connection the server dropped is
+replaced rather than reused.
+
+Locking differs: SQLite has one writer at a time, taken up front by `write_transaction`
+(BEGIN IMMEDIATE); MySQL (InnoDB) and PostgreSQL lock rows. The code therefore never relies
+on SELECT … FOR UPDATE: races are settled by unique keys (IntegrityError) and by
+conditional UPDATEs whose row count says who won, which behave the same on all three.
 """
 from __future__ import annotations
 
@@ -41,11 +50,12 @@ def open_database(url: str, busy_timeout_ms: int) -> Database:
             "busy_timeout": busy_timeout_ms,
             "foreign_keys": 1,
         })
+    pool = {"max_connections": 32, "stale_timeout": 300, "timeout": 10}
     if scheme in ("mysql", "mariadb"):
-        return connect(url.replace(scheme + "://", "mysql://", 1), charset="utf8mb4",
-                       connect_timeout=5, read_timeout=30, write_timeout=30)
+        return connect(url.replace(scheme + "://", "mysql+pool://", 1), charset="utf8mb4",
+                       connect_timeout=5, read_timeout=30, write_timeout=30, **pool)
     if scheme in ("postgresql", "postgres"):
-        return connect(url.replace(scheme + "://", "psycopg3://", 1), connect_timeout=5)
+        return connect(url.replace(scheme + "://", "psycopg3+pool://", 1), connect_timeout=5, **pool)
     raise DatabaseConfigError(f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite, mysql or postgresql)")
 
 
@@ -77,13 +87,31 @@ def write_transaction() -> Iterator[None]:
             yield
 
 
+def _pooled(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn` on a pooled connection that goes back to the pool afterwards."""
+    with db.connection_context():
+        return fn(*args)
+
+
 async def db_read(fn: Callable[..., T], *args: Any) -> T:
     """Run a short read: inline on SQLite, in a worker thread on a network database."""
     if _inline_reads:
         return fn(*args)
-    return await anyio.to_thread.run_sync(fn, *args)
+    return await anyio.to_thread.run_sync(_pooled, fn, *args)
 
 
 async def db_write(fn: Callable[..., T], *args: Any) -> T:
     """Run a write (or any slow query) in a worker thread, off the event loop."""
-    return await anyio.to_thread.run_sync(fn, *args)
+    if _inline_reads:
+        return await anyio.to_thread.run_sync(fn, *args)
+    return await anyio.to_thread.run_sync(_pooled, fn, *args)
+
+
+def check_connection() -> None:
+    """Open and close one connection, so a wrong DATABASE_URL fails at start with a clear message."""
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT 1")
+        db.close()
+    except Exception as exc:  # noqa: BLE001 - every driver has its own error types
+        raise DatabaseConfigError(f"cannot use the database: {type(exc).__name__}: {exc}".strip()) from None

@@ -5,8 +5,11 @@ foundation's tables; later issues append theirs.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Callable
+from typing import Callable, Iterator
+
+from peewee import MySQLDatabase, PostgresqlDatabase
 
 from app.common.database import write_transaction
 from app.model.audit_log import AuditLog
@@ -54,8 +57,35 @@ def current_version() -> int:
     return row.version if row else 0
 
 
+@contextlib.contextmanager
+def migration_lock() -> Iterator[None]:
+    """One migrating process at a time across instances: an advisory lock where the database has one.
+
+    SQLite needs none: each step's IMMEDIATE transaction already holds the only write lock.
+    """
+    if isinstance(db.obj, MySQLDatabase):
+        db.execute_sql("SELECT GET_LOCK('login_api_migrate', 60)")
+        try:
+            yield
+        finally:
+            db.execute_sql("SELECT RELEASE_LOCK('login_api_migrate')")
+    elif isinstance(db.obj, PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_lock(86130001)")
+        try:
+            yield
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(86130001)")
+    else:
+        yield
+
+
 def migrate() -> int:
     """Apply every pending migration; safe to run from several processes at once."""
+    with migration_lock():
+        return _apply_pending()
+
+
+def _apply_pending() -> int:
     applied = 0
     for number, step in MIGRATIONS:
         # Each step re-checks the version inside its own write lock, so two workers never both apply it.

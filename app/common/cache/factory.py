@@ -1,4 +1,4 @@
-"""Choose the cache from settings: Redis when REDIS_URL is set, else the local SQLite file."""
+"""Choose the cache: Redis when REDIS_URL is set, else a local SQLite file beside a SQLite database, else the main database."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +10,10 @@ def make_cache(settings: Any) -> Cache:
     """The cache the settings ask for."""
     if settings.REDIS_URL:
         from app.common.cache.redis import RedisCache
-        return RedisCache(settings.REDIS_URL)
-    from app.common.cache.sqlite import SqliteCache
-    return SqliteCache(settings.CACHE_PATH, busy_timeout_ms=settings.DB_BUSY_TIMEOUT)
+        return RedisCache(settings.REDIS_URL, settings.REDIS_PREFIX)
+    if settings.DATABASE_URL.startswith("sqlite"):
+        from app.common.cache.sqlite import SqliteCache
+        return SqliteCache(settings.CACHE_PATH, busy_timeout_ms=settings.DB_BUSY_TIMEOUT)
+    # Several instances on one MySQL/PostgreSQL share state through it when there is no Redis.
+    from app.common.cache.database import DatabaseCache
+    return DatabaseCache()

@@ -1,0 +1,111 @@
+"""The cache in the main database: shared state for many instances on MySQL or PostgreSQL without Redis.
+
+Each operation is a statement (or a one-row transaction) whose atomicity the database
+guarantees by the primary key, the same way on MySQL and PostgreSQL: an insert either wins
+the key or fails with IntegrityError, and an increment is one UPDATE holding the row lock.
+Calls run in worker threads, since every one of them is a network round trip.
+"""
+from __future__ import annotations
+
+import time
+
+from peewee import CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase
+
+from app.common.cache.base import Cache
+from app.common.database import db_write, write_transaction
+from app.model.base import BaseModel, db
+
+_PURGE_EVERY = 2000
+
+
+class CacheEntry(BaseModel):
+    key = CharField(max_length=191, primary_key=True)
+    value = CharField(max_length=255)
+    # Counters count here (an integer column is portable arithmetic); `value` mirrors it as text.
+    count = IntegerField(default=0)
+    expire_at = DoubleField(index=True)
+
+    class Meta:
+        table_name = "cache_entry"
+
+
+def _live(key: str, now: float):
+    return (CacheEntry.key == key) & (CacheEntry.expire_at > now)
+
+
+class DatabaseCache(Cache):
+    def __init__(self) -> None:
+        self._writes = 0
+        if isinstance(db.obj, MySQLDatabase):
+            # Keys are case-sensitive (captcha ids are); MySQL's default collation is not.
+            CacheEntry.key.collation = "utf8mb4_bin"
+        db.create_tables([CacheEntry], safe=True)
+
+    def _sweep(self, now: float) -> None:
+        self._writes += 1
+        if self._writes % _PURGE_EVERY == 0:
+            CacheEntry.delete().where(CacheEntry.expire_at <= now).execute()
+
+    @staticmethod
+    def _insert(key: str, value: str, expire_at: float, count: int = 0) -> bool:
+        try:
+            CacheEntry.insert(key=key, value=value, count=count, expire_at=expire_at).execute()
+            return True
+        except IntegrityError:
+            return False
+
+    def _add(self, key: str, value: str, ttl: int) -> bool:
+        now = time.time()
+        self._sweep(now)
+        # Clear an expired holder first; then the primary key decides between racing inserts.
+        CacheEntry.delete().where((CacheEntry.key == key) & (CacheEntry.expire_at <= now)).execute()
+        return self._insert(key, value, now + ttl)
+
+    async def add(self, key: str, value: str, ttl: int) -> bool:
+        return await db_write(self._add, key, value, ttl)
+
+    @staticmethod
+    def _get(key: str) -> tuple[str, float] | None:
+        row = CacheEntry.select(CacheEntry.value, CacheEntry.expire_at).where(_live(key, time.time())).first()
+        return (row.value, row.expire_at) if row else None
+
+    async def get(self, key: str) -> str | None:
+        row = await db_write(self._get, key)
+        return row[0] if row else None
+
+    def _set(self, key: str, value: str, ttl: int) -> None:
+        expire_at = time.time() + ttl
+        for _ in range(5):
+            if CacheEntry.update(value=value, expire_at=expire_at).where(CacheEntry.key == key).execute():
+                return
+            if self._insert(key, value, expire_at):
+                return
+        raise RuntimeError(f"cache set of {key!r} kept racing")
+
+    async def set(self, key: str, value: str, ttl: int) -> None:
+        await db_write(self._set, key, value, ttl)
+
+    async def delete(self, key: str) -> bool:
+        return bool(await db_write(lambda: CacheEntry.delete().where(_live(key, time.time())).execute()))
+
+    def _incr(self, key: str, ttl: int) -> int:
+        for _ in range(5):
+            now = time.time()
+            with write_transaction():
+                # The UPDATE holds the row lock until commit, so the count read back is this call's.
+                if CacheEntry.update(count=CacheEntry.count + 1).where(_live(key, now)).execute():
+                    count = CacheEntry.get_by_id(key).count
+                    CacheEntry.update(value=str(count)).where(CacheEntry.key == key).execute()
+                    return count
+            self._sweep(now)
+            CacheEntry.delete().where((CacheEntry.key == key) & (CacheEntry.expire_at <= now)).execute()
+            if self._insert(key, "1", now + ttl, count=1):
+                return 1
+        raise RuntimeError(f"cache incr of {key!r} kept racing")
+
+    async def incr(self, key: str, ttl: int) -> int:
+        return await db_write(self._incr, key, ttl)
+
+    async def ttl(self, key: str) -> int:
+        row = await db_write(self._get, key)
+        return max(0, int(row[1] - time.time() + 0.999)) if row else 0
