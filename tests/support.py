@@ -26,6 +26,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The storage the live servers run on: TEST_BACKEND=sqlite (default), mysql or postgres, and
+# TEST_REDIS=1 for Redis. .ci/run runs the suite once per combination.
+TEST_BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
+TEST_REDIS = os.environ.get("TEST_REDIS", "") == "1"
+MYSQL_ADMIN = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def create_database(backend: str) -> tuple[str, str]:
+    """A new empty database on the local server: (its name, its DATABASE_URL)."""
+    name = "t_" + secrets.token_hex(6)
+    if backend == "mysql":
+        import pymysql
+        with pymysql.connect(**MYSQL_ADMIN) as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        return name, f"mysql://root@127.0.0.1:3306/{name}"
+    if backend == "postgres":
+        import psycopg
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
+    raise ValueError(f"unknown TEST_BACKEND {backend!r}")
+
+
+def drop_database(backend: str, name: str) -> None:
+    if backend == "mysql":
+        import pymysql
+        with pymysql.connect(**MYSQL_ADMIN) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name}")
+    elif backend == "postgres":
+        import psycopg
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def server_env(runtime: Path, **settings: Any) -> dict[str, str]:
     """The environment of a server under test: its own runtime folder and known secrets."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_"))}
@@ -39,6 +75,13 @@ class LiveServer:
 
     def __init__(self, runtime: Path, workers: int = 1, **settings: Any):
         self.runtime = runtime
+        self.backend = "sqlite"
+        self.database_name: str | None = None
+        if "DATABASE_URL" not in settings and TEST_BACKEND != "sqlite":
+            self.backend = TEST_BACKEND
+            self.database_name, settings["DATABASE_URL"] = create_database(TEST_BACKEND)
+        if "REDIS_URL" not in settings and TEST_REDIS:
+            settings.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"test:{secrets.token_hex(6)}:")
         self.env = server_env(runtime, **settings)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -63,16 +106,24 @@ class LiveServer:
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
+
+    @property
+    def db_path(self) -> Path:
+        """The default SQLite database of this server (DATABASE_URL unset)."""
+        return self.runtime / "app.db"
 
     def command(self, *args: str) -> subprocess.CompletedProcess:
         """An admin command (`python server.py NAME …`) against this server's database."""
         return subprocess.run([sys.executable, str(ROOT / "server.py"), *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=60)
 
-    def create_user(self, account: str, phone: str, password: str) -> int:
-        done = self.command("user:create", "--account", account, "--phone", phone, "--password", password)
+    def create_user(self, account: str, phone: str, password: str, admin: bool = False) -> int:
+        """A user made with `user:create` (with `--admin`: the built-in administrator role); its id."""
+        done = self.command("user:create", "--account", account, "--phone", phone, "--password", password,
+                            *(["--admin"] if admin else []))
         assert done.returncode == 0, done.stderr
         return int(done.stdout.split()[2].rstrip(":"))
 
@@ -85,6 +136,28 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+        if self.database_name:
+            drop_database(self.backend, self.database_name)
+            self.database_name = None
+
+    def query(self, sql: str, *params: Any) -> list[tuple]:
+        """Run SQL on this server's database, whichever it is (write `?` for parameters)."""
+        if self.backend == "sqlite":
+            import sqlite3
+            with sqlite3.connect(self.runtime / "app.db", timeout=10) as conn:
+                return conn.execute(sql, params).fetchall()
+        sql = sql.replace("?", "%s")
+        if self.backend == "mysql":
+            import pymysql
+            with pymysql.connect(**MYSQL_ADMIN, database=self.database_name, autocommit=True) as conn:
+                with conn.cursor() as cur:
+                    cur.execute(sql, params)
+                    return list(cur.fetchall())
+        import psycopg
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={self.database_name}",
+                             autocommit=True) as conn:
+            cur = conn.execute(sql, params)
+            return list(cur.fetchall()) if cur.description else []
 
 
 class Client:
@@ -113,5 +186,90 @@ class Client:
             all_headers["Authorization"] = f"Bearer {token}"
         return self.http.post(self.base_url + path, json=body, headers=all_headers, timeout=30)
 
+    def send(self, path: str, body: dict[str, Any] | None = None, *, query: dict[str, Any] | None = None,
+             form: bool = False, sign: str | bool = True, sign_in: str = "header", secret: str | None = None,
+             headers: dict[str, str] | None = None) -> requests.Response:
+        """POST exactly these parameters (no timestamp or nonce added), in a JSON or form body and/or
+        the query string; `sign=True` signs all of them together, a string is sent as the sign as is,
+        `False` sends none. `sign_in` is "header", "body" or "query"."""
+        body = dict(body or {})
+        query = dict(query or {})
+        all_headers = dict(headers or {})
+        if sign is not False:
+            signature = make_sign({**query, **body}, secret or self.secret) if sign is True else sign
+            if sign_in == "header":
+                all_headers["sign"] = signature
+            elif sign_in == "body":
+                body["sign"] = signature
+            else:
+                query["sign"] = signature
+        kwargs: dict[str, Any] = {"data": body} if form else {"json": body}
+        return self.http.post(self.base_url + path, params=query or None, headers=all_headers, timeout=30,
+                              **kwargs)
+
     def raw(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.http.request(method, self.base_url + path, timeout=30, **kwargs)
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    assert response.headers.get("content-type", "").split(";")[0] == "application/json", \
+        (response.status_code, response.headers.get("content-type"), response.text[:200])
+    body = response.json()
+    assert isinstance(body, dict), body
+    return body
+
+
+def expect_ok(response: requests.Response, version: str, status: int = 200) -> Any:
+    """A success envelope of `version` (v1 {message, data, errorcode: 0}, v2 {code: 200, msg, status: true,
+    data}) with HTTP `status`; returns its data."""
+    body = _json_body(response)
+    assert response.status_code == status, (response.status_code, body)
+    if version == "v1":
+        assert set(body) == {"message", "data", "errorcode"}, body
+        assert body["errorcode"] == 0, body
+    else:
+        assert set(body) == {"code", "msg", "status", "data"}, body
+        assert (body["code"], body["status"]) == (200, True), body
+    return body["data"]
+
+
+def expect_error(response: requests.Response, version: str, v1: int, v2: int, status: int) -> str:
+    """An error envelope of `version` with its code (`v1` or `v2`), HTTP `status` and empty data
+    (`{}` in v1, `[]` in v2, nothing else); returns the message."""
+    body = _json_body(response)
+    if version == "v1":
+        assert set(body) == {"message", "data", "errorcode"}, body
+        assert (response.status_code, body["errorcode"], body["data"]) == (status, v1, {}), body
+        message = body["message"]
+    else:
+        assert set(body) == {"code", "msg", "status", "data"}, body
+        assert (response.status_code, body["code"], body["status"], body["data"]) == (status, v2, False, []), body
+        message = body["msg"]
+    assert isinstance(message, str) and message, body
+    return message
+
+
+def db_rows(server: LiveServer, sql: str, *params: Any) -> list[tuple]:
+    """Rows of `sql` read straight from a live server's SQLite database (as an operator would)."""
+    import sqlite3
+
+    connection = sqlite3.connect(server.runtime / "app.db", timeout=10)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def sms_code(client: Client, phone: str) -> str:
+    """Send an SMS code to `phone` (a server in debug mode answers it) and return the code."""
+    response = client.post("/login/send/sms", {"phone": phone})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["code"]
+
+
+def register_user(client: Client, account: str, phone: str, password: str) -> None:
+    """Register through the API as a client does: an SMS code, then login/register (HTTP 201)."""
+    code = sms_code(client, phone)
+    response = client.post("/login/register", {"account": account, "password": password,
+                                               "password_confirmation": password, "phone": phone, "code": code})
+    assert response.status_code == 201, response.text
