@@ -130,9 +130,25 @@ def render_commands(commands: dict[str, str] | None = None) -> str:
     return "```\n" + "\n".join(f"{command:<{width}}  # {doc}" for command, doc in lines) + "\n```"
 
 
+def render_security() -> str:
+    """Every protection limit: the settings of config/security.py and config/sms.py, and the fixed ceiling."""
+    from app.service.login_guard import HOURLY_CEILING
+
+    settings = [s for module in ("security", "sms")
+                for s in importlib.import_module(f"config.{module}").SETTINGS
+                if (isinstance(s.default, int) and "WEBHOOK" not in s.name)
+                or s.name in ("SMS_CAPTCHA", "TRUSTED_PROXIES", "LOGIN_LOCK_STEPS")]
+    derived = _derived_defaults(all_settings())
+    rows = [(s.doc, f"`{s.name}`", _default_text(s, derived, "runtime")) for s in settings]
+    rows.append(("failed logins per account per hour, whatever the settings (then it answers as locked)",
+                 "fixed", f"`{HOURLY_CEILING}`"))
+    return _table(("limit", "setting", "default"), rows)
+
+
 # name → renderer; the README holds one marked block per name.
 BLOCKS: dict[str, Callable[[], str]] = {
     "routes": render_routes, "commands": render_commands, "errors": render_errors, "config": render_config,
+    "security": render_security,
 }
 
 
