@@ -48,7 +48,7 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
     check_connection()
     migrate()
-    BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN)
+    BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN, re.ASCII)
     return settings
 
 

@@ -91,7 +91,11 @@ class LiveServer:
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "server.py"), "--port", str(self.port), "--workers", str(workers)],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # a server that did not come up is not left running behind the failed test
+            raise
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -247,17 +251,6 @@ def expect_error(response: requests.Response, version: str, v1: int, v2: int, st
         message = body["msg"]
     assert isinstance(message, str) and message, body
     return message
-
-
-def db_rows(server: LiveServer, sql: str, *params: Any) -> list[tuple]:
-    """Rows of `sql` read straight from a live server's SQLite database (as an operator would)."""
-    import sqlite3
-
-    connection = sqlite3.connect(server.runtime / "app.db", timeout=10)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
 
 
 def sms_code(client: Client, phone: str) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from peewee import IntegrityError
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", required=True, help="account, phone or id of the user")
@@ -11,14 +13,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from app.command.support import find_role, find_user
+    from app.common.database import write_transaction
+    from app.model.audit_log import AuditLog
     from app.model.user_role import UserRole
     from server import boot
 
     boot()
     user, role = find_user(args.user), find_role(args.role)
-    if UserRole.select().where((UserRole.uid == user.id) & (UserRole.role_id == role.id)).exists():
+    try:
+        with write_transaction():
+            UserRole.create(uid=user.id, role_id=role.id)
+            AuditLog.create(event="role", outcome="changed", ip="cli",
+                            detail=f"grant role {role.name} to user {user.id}")
+    except IntegrityError:  # the unique (uid, role_id) index: granted already, perhaps a moment ago
         print(f"user {user.id} ({user.account}) already has role {role.name}")
         return 0
-    UserRole.create(uid=user.id, role_id=role.id)
     print(f"granted role {role.name} to user {user.id} ({user.account})")
     return 0

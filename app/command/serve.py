@@ -20,5 +20,8 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("server:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(),
                 # The access log would print query strings, which may carry a token or password.
-                access_log=False, server_header=False)
+                access_log=False, server_header=False,
+                # uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 on its own; the app
+                # decides whom to trust (TRUSTED_PROXIES), so the limits cannot be steered by a header.
+                proxy_headers=False)
     return 0

@@ -13,6 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from app.command.support import fail, find_user
     from app.common.database import write_transaction
+    from app.model.audit_log import AuditLog
     from app.model.session import Session
     from app.model.token import Token
     from server import boot
@@ -28,5 +29,8 @@ def run(args: argparse.Namespace) -> int:
     now = int(time.time())
     with write_transaction():
         tokens = sum(Token.end_session(sid, now) for sid in sids)
+        if sids:
+            AuditLog.create(event="token", outcome="revoked", uid=user.id, ip="cli",
+                            detail=f"session:end ended {len(sids)} session(s)")
     print(f"ended {len(sids)} session(s) of user {user.id} ({user.account}); {tokens} token(s) revoked")
     return 0

@@ -51,6 +51,12 @@ class LoginResult:
     refresh: IssuedToken | None = None
 
 
+def _claims_match(parsed: ParsedToken, row: tuple) -> bool:
+    """A JWT's claims must name the same user, session and kind as its row (md5 tokens have none)."""
+    claims = parsed.claims
+    return not claims or (claims["uid"] == row[0] and claims["type"] == row[1] and claims["sid"] == row[4])
+
+
 class Auth:
     _instance: "Auth | None" = None
 
@@ -70,7 +76,8 @@ class Auth:
             "SELECT t.uid, t.kind, t.expire_at, t.revoked, t.sid, u.account, u.phone, u.status "
             f"FROM auth_token t JOIN users u ON u.id = t.uid WHERE t.token_key = {p}")
         # /test shows the roles on every call: fixed too (the query builder costs ~100 µs a call).
-        self._roles_sql = f"SELECT role_id FROM user_role WHERE uid = {p} ORDER BY role_id"
+        self._roles_sql = ("SELECT ur.role_id FROM user_role ur JOIN role r ON r.id = ur.role_id "
+                           f"WHERE ur.uid = {p} ORDER BY ur.role_id")
 
     @classmethod
     def instance(cls) -> "Auth":
@@ -171,8 +178,7 @@ class Auth:
         if row is None:
             raise token_invalid(_REVOKED)
         uid, kind, expire_at, revoked, sid, account, phone, status = row
-        claims = parsed.claims
-        if revoked or status != 1 or (claims and (claims["uid"] != uid or claims["sid"] != sid or claims["type"] != kind)):
+        if revoked or status != 1 or not _claims_match(parsed, row):
             raise token_invalid(_REVOKED)
         if expire_at <= time.time():
             raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED)
@@ -231,7 +237,7 @@ class Auth:
         """
         _, parsed = self.parse(text, verify_exp=False)
         row = await db_read(self._lookup, parsed.key)
-        if row is None or row[3] or (parsed.claims and parsed.claims["sid"] != row[4]):
+        if row is None or row[3] or not _claims_match(parsed, row):
             raise token_invalid(_REVOKED)
         await db_write(self._end_session, row[4])
         return row[0]

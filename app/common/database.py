@@ -52,8 +52,10 @@ def open_database(url: str, busy_timeout_ms: int) -> Database:
         })
     pool = {"max_connections": 32, "stale_timeout": 300, "timeout": 10}
     if scheme in ("mysql", "mariadb"):
+        # READ COMMITTED, as PostgreSQL's default: no gap locks, so racing inserts do not deadlock.
         return connect(url.replace(scheme + "://", "mysql+pool://", 1), charset="utf8mb4",
-                       connect_timeout=5, read_timeout=30, write_timeout=30, **pool)
+                       connect_timeout=5, read_timeout=30, write_timeout=30,
+                       init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", **pool)
     if scheme in ("postgresql", "postgres"):
         return connect(url.replace(scheme + "://", "psycopg3+pool://", 1), connect_timeout=5, **pool)
     raise DatabaseConfigError(f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite, mysql or postgresql)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 def _tag_language(tag: str) -> str | None:
@@ -10,6 +11,16 @@ def _tag_language(tag: str) -> str | None:
         return "en"
     if tag.startswith("zh"):
         return "zh"
+    return None
+
+
+def lang_in_query(raw: bytes) -> str | None:
+    """The `lang` parameter of a raw query string, read leniently (the strict read comes later)."""
+    if b"lang=" not in raw:
+        return None
+    for name, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+        if name == "lang":
+            return value
     return None
 
 

@@ -10,6 +10,10 @@ class RateLimiter:
     def __init__(self, cache: Any):
         self.cache = cache
 
+    async def refuse(self, key: str, error: str) -> None:
+        """Raise `error` (HTTP 429) with the seconds until counter `key` starts over."""
+        await self._refuse(key, error)
+
     async def _refuse(self, key: str, error: str) -> None:
         wait = max(1, await self.cache.ttl(key))
         raise ApiException(error, headers={"Retry-After": str(wait)})
@@ -25,6 +29,6 @@ class RateLimiter:
         if await self.cache.incr(key, window) > limit:
             await self._refuse(key, error)
 
-    async def count(self, key: str, window: int) -> int:
-        """Count one event (a failure) without refusing anything."""
-        return await self.cache.incr(key, window)
+    async def count(self, key: str, window: int, amount: int = 1) -> int:
+        """Count an event (a failure) without refusing anything; -1 gives a taken count back."""
+        return await self.cache.incr(key, window, amount)

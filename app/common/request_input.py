@@ -19,6 +19,9 @@ _NOT_UTF8 = Text("请求内容不是有效的 UTF-8", "the request is not valid 
 _NOT_OBJECT = Text("请求体必须是 JSON 对象", "the body must be a JSON object")
 _BAD_JSON = Text("JSON 格式错误", "the body is not valid JSON")
 _FILES = Text("不接受文件上传", "file uploads are not accepted")
+_TOO_DEEP = Text("JSON 嵌套过深", "the JSON is nested too deeply")
+# Parameters are flat or nearly so; deeper nesting is refused before anything walks it recursively.
+MAX_DEPTH = 32
 
 
 def _duplicate(name: str) -> ApiException:
@@ -112,7 +115,29 @@ def _parse_json(body: bytes) -> dict[str, Any]:
         raise _unreadable(_BAD_JSON) from None
     if not isinstance(value, dict):
         raise _unreadable(_NOT_OBJECT)
+    # Cheap tests first: only a body that could be deep or hold a \u escape is walked.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH or b"\\u" in body:
+        _check_tree(value)
     return value
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and lone surrogates (\\ud800 is no Unicode text)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _unreadable(_TOO_DEEP)
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _unreadable(_NOT_UTF8) from None
 
 
 def _parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def parse_timestamp(value: Any) -> int | None:
         if not value.isascii() or not value.isdigit() or len(value) > 13:
             return None
         value = int(value)
-    if not isinstance(value, int) or value <= 0:
+    # Past 13 digits it is no timestamp (and a 400-digit integer must not reach float arithmetic).
+    if not isinstance(value, int) or value <= 0 or value >= 10**13:
         return None
     return value // 1000 if value >= 10**12 else value
 

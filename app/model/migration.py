@@ -9,7 +9,7 @@ import contextlib
 import logging
 from typing import Callable, Iterator
 
-from peewee import MySQLDatabase, PostgresqlDatabase
+from peewee import MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 
 from app.common.database import write_transaction
 from app.model.audit_log import AuditLog
@@ -33,8 +33,24 @@ def _v2_sms_codes() -> None:
     db.create_tables([SmsCode], safe=True)
 
 
+def _create_never_reusing_ids(model: type) -> None:
+    """Create `model`'s table so a deleted row's id is never handed out again.
+
+    MySQL and PostgreSQL never reuse an auto-increment id; SQLite does for the highest one unless
+    the key is AUTOINCREMENT. A role id travels in tokens (`rid`) that outlive a deleted role.
+    """
+    if not isinstance(db.obj, SqliteDatabase):
+        db.create_tables([model], safe=True)
+        return
+    sql, params = model._schema._create_table(safe=True).query()
+    db.execute_sql(sql.replace('"id" INTEGER NOT NULL PRIMARY KEY', '"id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT', 1),
+                   params)
+    model._schema.create_indexes(safe=True)
+
+
 def _v3_roles() -> None:
-    db.create_tables([Role, UserRole], safe=True)
+    _create_never_reusing_ids(Role)
+    db.create_tables([UserRole], safe=True)
     Role.create(name=ADMIN_ROLE, title="Administrator", permissions_json='["*"]', builtin=1)
 
 

@@ -17,11 +17,6 @@ class UserRole(BaseModel):
         indexes = ((("uid", "role_id"), True),)
 
     @classmethod
-    def role_ids(cls, uid: int) -> list[str]:
-        """The user's role ids as strings (the JWT's `rid`, as in the Hyperf document)."""
-        return [str(row.role_id) for row in cls.select(cls.role_id).where(cls.uid == uid).order_by(cls.role_id)]
-
-    @classmethod
     def permissions(cls, uid: int) -> set[str]:
         """Every permission the user's roles grant, as the database says now."""
         from app.model.role import Role

@@ -31,46 +31,62 @@ class LoginGuard:
         self.captcha = captcha
         self.audit = audit
 
-    async def _at_ceiling(self, key: str) -> bool:
-        count = await self.cache.get(f"failh:{key}")
-        return count is not None and int(count) >= HOURLY_CEILING
-
     async def attempt(self, request: ApiRequest, identity: str, password: str) -> User:
-        """The user whose account or phone is `identity`, if the password is right and nothing forbids it."""
+        """The user whose account or phone is `identity`, if the password is right and nothing forbids it.
+
+        Every counter is taken (incremented) before the password work and given back when the
+        attempt turns out not to be a failure. Reading first and counting afterwards would let a
+        burst fired in parallel pass every check before any of it is counted.
+        """
         ip = request.client_ip
-        await self.limits.check(f"ipfail:{ip}", self.settings.LOGIN_IP_LIMIT, "LOGIN_THROTTLED")
+        ip_key = f"ipfail:{ip}"
+        if await self.limits.count(ip_key, HOUR) > self.settings.LOGIN_IP_LIMIT:
+            await self.limits.count(ip_key, HOUR, -1)  # refused before any password work: not a failure
+            await self.limits.refuse(ip_key, "LOGIN_THROTTLED")
         user = await db_write(User.find_by_identity, identity)
         # One counter per account however it is spelled; unknown names are counted alike (no oracle).
         key = f"u{user.id}" if user else "n" + account_key(identity)
-        failures = int(await self.cache.get(f"fail:{key}") or 0)
-        if failures >= self.settings.LOGIN_CAPTCHA_AFTER:
-            await self.captcha.require(request)
-        locked = await self.cache.get(f"lock:{key}") is not None or await self._at_ceiling(key)
+        earlier = await self.limits.count(f"fail:{key}", self.settings.LOGIN_WINDOW) - 1
+        this_hour = await self.limits.count(f"failh:{key}", HOUR)
+        taken = {ip_key: HOUR, f"fail:{key}": self.settings.LOGIN_WINDOW, f"failh:{key}": HOUR}
+        if earlier >= self.settings.LOGIN_CAPTCHA_AFTER:
+            try:
+                await self.captcha.require(request)
+            except ApiException:
+                await self._give_back(taken)
+                raise
+        locked = this_hour > HOURLY_CEILING or await self.cache.get(f"lock:{key}") is not None
         try:
             # The password is verified even while locked, so a locked account answers in the same time.
             user = await Auth.instance().attempt(identity, password)
             if locked:
                 raise ApiException("LOGIN_FAILED", account=identity)
         except ApiException as refusal:
-            outcome = await self._failed(key, ip, locked)
+            if refusal.answer.name not in ("LOGIN_FAILED", "USER_NOT_FOUND"):
+                await self._give_back(taken)
+                raise
+            outcome = "locked" if locked else await self._maybe_lock(key, earlier + 1)
+            if locked:  # a try while locked does not count towards the next lock
+                await self._give_back({f"fail:{key}": self.settings.LOGIN_WINDOW})
             await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
-            raise refusal
+            raise
+        await self._give_back({ip_key: HOUR, f"failh:{key}": HOUR})
         await self.cache.delete(f"fail:{key}")
         await self.audit.record("login", "ok", uid=user.id, account=identity, ip=ip)
         return user
 
-    async def _failed(self, key: str, ip: str, locked: bool) -> str:
-        """Count a failure everywhere it counts; lock the account when it reaches the threshold."""
-        await self.limits.count(f"ipfail:{ip}", HOUR)
-        await self.limits.count(f"failh:{key}", HOUR)
-        if locked:
-            return "locked"
-        failures = await self.limits.count(f"fail:{key}", self.settings.LOGIN_WINDOW)
+    async def _give_back(self, taken: dict[str, int]) -> None:
+        for key, window in taken.items():
+            await self.limits.count(key, window, -1)
+
+    async def _maybe_lock(self, key: str, failures: int) -> str:
+        """Lock the account when this failure reaches the threshold; the lock grows with each one."""
         if failures < self.settings.LOGIN_LOCK_AFTER:
             return "failed"
         steps = self.settings.LOGIN_LOCK_STEPS
-        level = await self.limits.count(f"locks:{key}", DAY)
-        # add, not set: of many parallel failures crossing the threshold, one lock is taken.
-        if await self.cache.add(f"lock:{key}", "1", steps[min(level, len(steps)) - 1]):
+        # add, not set: of many parallel failures crossing the threshold, one takes the lock.
+        if await self.cache.add(f"lock:{key}", "1", 1):
+            level = await self.limits.count(f"locks:{key}", DAY)
+            await self.cache.set(f"lock:{key}", "1", steps[min(level, len(steps)) - 1])
             await self.cache.delete(f"fail:{key}")
         return "locked"

@@ -9,6 +9,7 @@ from peewee import IntegrityError
 
 from app.common.database import db_write, write_transaction
 from app.common.error import ApiException
+from app.common.permission import grants
 from app.model.role import Role
 from app.model.user import User
 from app.model.user_role import UserRole
@@ -19,6 +20,16 @@ def _role_or_404(role_id: int) -> Role:
     if role is None:
         raise ApiException("NOT_FOUND")
     return role
+
+
+def _may_grant(actor: int, permissions: list[str]) -> None:
+    """No one gives more than they hold: every permission granted must be granted to the actor.
+
+    Without this, holding `role/assign` or `role/update` would be as good as holding `*`.
+    """
+    held = UserRole.permissions(actor)
+    if not all(grants(held, permission) if permission != "*" else "*" in held for permission in permissions):
+        raise ApiException("PERMISSION_ESCALATION")
 
 
 def _permissions_json(permissions: list[str]) -> str:
@@ -38,30 +49,34 @@ class RoleService:
         return await db_write(self._list, page, limit)
 
     @staticmethod
-    def _create(name: str, title: str, permissions: list[str]) -> dict[str, Any]:
+    def _create(actor: int, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
+        _may_grant(actor, permissions)
         try:
             with write_transaction():
                 return Role.create(name=name, title=title, permissions_json=_permissions_json(permissions)).to_dict()
         except IntegrityError:
             raise ApiException("ROLE_NAME_TAKEN") from None
 
-    async def create(self, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
-        return await db_write(self._create, name, title, permissions)
+    async def create(self, actor: int, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
+        return await db_write(self._create, actor, name, title, permissions)
 
     @staticmethod
-    def _update(role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    def _update(actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         with write_transaction():
             role = _role_or_404(role_id)
             if "title" in changes:
                 role.title = changes["title"]
             if "permissions" in changes:
+                if role.builtin:
+                    raise ApiException("ROLE_PROTECTED")
+                _may_grant(actor, changes["permissions"])
                 role.permissions_json = _permissions_json(changes["permissions"])
             role.updated_at = int(time.time())
             role.save()
             return role.to_dict()
 
-    async def update(self, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-        return await db_write(self._update, role_id, changes)
+    async def update(self, actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        return await db_write(self._update, actor, role_id, changes)
 
     @staticmethod
     def _delete(role_id: int) -> None:
@@ -76,20 +91,22 @@ class RoleService:
         await db_write(self._delete, role_id)
 
     @staticmethod
-    def _assign(uid: int, role_ids: list[int]) -> dict[str, Any]:
+    def _assign(actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:
         with write_transaction():
             if not User.select().where(User.id == uid).exists():
                 raise ApiException("NOT_FOUND")
             wanted = sorted(set(role_ids))
-            if Role.select().where(Role.id.in_(wanted)).count() != len(wanted):
+            roles = list(Role.select().where(Role.id.in_(wanted)))
+            if len(roles) != len(wanted):
                 raise ApiException("NOT_FOUND")
+            _may_grant(actor, [permission for role in roles for permission in role.permissions])
             UserRole.delete().where(UserRole.uid == uid).execute()
             for role_id in wanted:
                 UserRole.create(uid=uid, role_id=role_id)
         return RoleService._user(uid)
 
-    async def assign(self, uid: int, role_ids: list[int]) -> dict[str, Any]:
-        return await db_write(self._assign, uid, role_ids)
+    async def assign(self, actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:
+        return await db_write(self._assign, actor, uid, role_ids)
 
     @staticmethod
     def _user(uid: int) -> dict[str, Any]:

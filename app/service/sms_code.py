@@ -89,8 +89,9 @@ class SmsCodeService:
             return False
         if not hmac.compare_digest(row.code_hash, self.code_hash(phone, code)):
             # One statement, so concurrent wrong tries are all counted and the last one burns the code.
+            # used_at is assigned first: MySQL evaluates SET left to right, so it must see the old count.
             burned = Case(None, [(SmsCode.attempts + 1 >= self.settings.SMS_VERIFY_ATTEMPTS, now)], SmsCode.used_at)
-            SmsCode.update(attempts=SmsCode.attempts + 1, used_at=burned).where(SmsCode.id == row.id).execute()
+            SmsCode.update(used_at=burned, attempts=SmsCode.attempts + 1).where(SmsCode.id == row.id).execute()
             return False
         # Conditional update: of two requests with the right code, exactly one uses it.
         return SmsCode.update(used_at=now).where((SmsCode.id == row.id) & SmsCode.used_at.is_null()).execute() == 1

@@ -41,11 +41,12 @@ DEFAULT_MESSAGES: dict[str, Text] = {
     "regex": Text("{label}格式不正确", "{label} has the wrong format"),
 }
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# re.ASCII: `\d` must not take full-width or other Unicode digits ("１３９…" is not a phone number).
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 _ALPHA_DASH = re.compile(r"^[A-Za-z0-9_-]+$")
 _ALPHA_NUM = re.compile(r"^[A-Za-z0-9]+$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_NUMBER = re.compile(r"^\d+$")
+_INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
+_NUMBER = re.compile(r"^\d+$", re.ASCII)
 
 
 def _is_int(value: Any) -> bool:
@@ -127,6 +128,8 @@ class BaseValidate:
                 self._fail(name, "array", None)
             return value
         if isinstance(value, str):
+            if "\x00" in value:  # no text field holds a NUL; some databases refuse it outright
+                self._fail(name, "regex", None)
             return value
         # A JSON number is read as its text (an app may send a phone or a code as a number).
         if isinstance(value, int) and not isinstance(value, bool):

@@ -24,8 +24,8 @@ class Cache(ABC):
         """Remove `key`; True if a live value was removed (so exactly one caller wins a take)."""
 
     @abstractmethod
-    async def incr(self, key: str, ttl: int) -> int:
-        """Add one to the counter `key` (starting a new `ttl` window when absent) and return it."""
+    async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
+        """Add `amount` to the counter `key` (starting a new `ttl` window when absent) and return it."""
 
     @abstractmethod
     async def ttl(self, key: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from peewee import CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase
+from peewee import CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase, OperationalError
 
 from app.common.cache.base import Cache
 from app.common.database import db_write, write_transaction
@@ -88,23 +88,32 @@ class DatabaseCache(Cache):
     async def delete(self, key: str) -> bool:
         return bool(await db_write(lambda: CacheEntry.delete().where(_live(key, time.time())).execute()))
 
-    def _incr(self, key: str, ttl: int) -> int:
-        for _ in range(5):
+    def _incr(self, key: str, ttl: int, amount: int) -> int:
+        for _ in range(10):
             now = time.time()
-            with write_transaction():
-                # The UPDATE holds the row lock until commit, so the count read back is this call's.
-                if CacheEntry.update(count=CacheEntry.count + 1).where(_live(key, now)).execute():
-                    count = CacheEntry.get_by_id(key).count
-                    CacheEntry.update(value=str(count)).where(CacheEntry.key == key).execute()
-                    return count
-            self._sweep(now)
-            CacheEntry.delete().where((CacheEntry.key == key) & (CacheEntry.expire_at <= now)).execute()
-            if self._insert(key, "1", now + ttl, count=1):
-                return 1
+            try:
+                with write_transaction():
+                    # The UPDATE holds the row lock until commit, so the count read back is this call's.
+                    if CacheEntry.update(count=CacheEntry.count + amount).where(_live(key, now)).execute():
+                        count = CacheEntry.get_by_id(key).count
+                        CacheEntry.update(value=str(count)).where(CacheEntry.key == key).execute()
+                        return count
+                self._sweep(now)
+                # An expired counter starts a new window in place; a missing one is inserted.
+                if (CacheEntry.update(count=amount, value=str(amount), expire_at=now + ttl)
+                        .where((CacheEntry.key == key) & (CacheEntry.expire_at <= now)).execute()):
+                    return amount
+                if self._insert(key, str(amount), now + ttl, count=amount):
+                    return amount
+            except OperationalError as exc:
+                # InnoDB may pick this transaction as a deadlock victim among racing ones: try again.
+                if exc.args and exc.args[0] in (1205, 1213):
+                    continue
+                raise
         raise RuntimeError(f"cache incr of {key!r} kept racing")
 
-    async def incr(self, key: str, ttl: int) -> int:
-        return await db_write(self._incr, key, ttl)
+    async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
+        return await db_write(self._incr, key, ttl, amount)
 
     async def ttl(self, key: str) -> int:
         row = await db_write(self._get, key)

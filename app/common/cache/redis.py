@@ -9,8 +9,8 @@ from app.common.error import ApiException
 
 # INCR and set the window's expiry in one step, so a counter can never be left without one.
 _INCR = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
 
@@ -42,8 +42,8 @@ class RedisCache(Cache):
     async def delete(self, key: str) -> bool:
         return bool(await self._call(self._redis.delete(self._prefix + key)))
 
-    async def incr(self, key: str, ttl: int) -> int:
-        return int(await self._call(self._incr(keys=[self._prefix + key], args=[ttl])))
+    async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
+        return int(await self._call(self._incr(keys=[self._prefix + key], args=[ttl, amount])))
 
     async def ttl(self, key: str) -> int:
         left = await self._call(self._redis.ttl(self._prefix + key))

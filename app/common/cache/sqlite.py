@@ -22,9 +22,10 @@ _ADD = ("INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
         "WHERE cache.expire_at <= ?")
 _SET = ("INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at")
-_INCR = ("INSERT INTO cache (key, value, expire_at) VALUES (?, '1', ?) "
+_INCR = ("INSERT INTO cache (key, value, expire_at) VALUES (?, CAST(? AS TEXT), ?) "
          "ON CONFLICT (key) DO UPDATE SET "
-         "value = CASE WHEN cache.expire_at <= ? THEN '1' ELSE CAST(CAST(cache.value AS INTEGER) + 1 AS TEXT) END, "
+         "value = CASE WHEN cache.expire_at <= ? THEN excluded.value "
+         "ELSE CAST(CAST(cache.value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT) END, "
          "expire_at = CASE WHEN cache.expire_at <= ? THEN excluded.expire_at ELSE cache.expire_at END "
          "RETURNING value")
 _GET = "SELECT value, expire_at FROM cache WHERE key = ? AND expire_at > ?"
@@ -70,11 +71,11 @@ class SqliteCache(Cache):
     async def delete(self, key: str) -> bool:
         return self._write(_DELETE, (key, time.time())).rowcount == 1
 
-    async def incr(self, key: str, ttl: int) -> int:
+    async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
         now = time.time()
         with self._lock:
             self._writes += 1
-            row = self._conn.execute(_INCR, (key, now + ttl, now, now)).fetchone()
+            row = self._conn.execute(_INCR, (key, amount, now + ttl, now, now)).fetchone()
         return int(row[0])
 
     async def ttl(self, key: str) -> int:

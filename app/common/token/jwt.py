@@ -15,7 +15,7 @@ from app.common.text import Text
 from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
 
 ALGORITHMS = ["HS256"]
-REQUIRED_CLAIMS = ["exp", "iat", "jti", "sid", "type", "uid"]
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "sid", "type", "uid", "rid"]
 # The Hyperf document's reason for a token that is not three dot-separated parts.
 WRONG_SEGMENTS = Text("Wrong number of segments", "Wrong number of segments")
 _EXPIRED = Text("登录过期", "login expired")
@@ -51,4 +51,6 @@ class JwtDriver(TokenDriver):
             raise token_invalid(Text(reason, reason)) from None
         if claims["type"] not in ("access", "refresh") or not isinstance(claims["jti"], str):
             raise token_invalid(Text("Invalid token type", "Invalid token type"))
+        if not isinstance(claims["rid"], list) or not all(isinstance(r, str) for r in claims["rid"]):
+            raise token_invalid(Text("Invalid rid claim", "Invalid rid claim"))
         return ParsedToken(key=claims["jti"], kind=claims["type"], claims=claims)

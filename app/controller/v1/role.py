@@ -10,6 +10,11 @@ _roles = RoleService()
 
 
 class Role(Common):
+    async def _audit(self, what: str) -> None:
+        """Role changes are authentication decisions too: who changed what, from where."""
+        await self.app.audit.record("role", "changed", uid=self.request.user.uid, ip=self.request.client_ip,
+                                    detail=what)
+
     async def list(self) -> JsonResponse:
         """page, limit → {list, total, page, limit}."""
         data = self.validate(RoleValidate, scene="list")
@@ -18,24 +23,31 @@ class Role(Common):
     async def create(self) -> JsonResponse:
         """name, title, permissions → the new role (HTTP 201)."""
         data = self.validate(RoleValidate, scene="create")
-        return self.success(await _roles.create(data["name"], data["title"], data["permissions"]), "CREATED")
+        role = await _roles.create(self.request.user.uid, data["name"], data["title"], data["permissions"])
+        await self._audit(f"create role {role['id']} {role['name']}: {','.join(role['permissions'])}")
+        return self.success(role, "CREATED")
 
     async def update(self) -> JsonResponse:
         """id, and title and/or permissions → the role as it is now."""
         data = self.validate(RoleValidate, scene="update")
         role_id = data.pop("id")
-        return self.success(await _roles.update(role_id, data))
+        role = await _roles.update(self.request.user.uid, role_id, data)
+        await self._audit(f"update role {role_id}: {sorted(data)}")
+        return self.success(role)
 
     async def delete(self) -> JsonResponse:
         """id → the role and its assignments are gone (the built-in role cannot be deleted)."""
         data = self.validate(RoleValidate, scene="delete")
         await _roles.delete(data["id"])
+        await self._audit(f"delete role {data['id']}")
         return self.success()
 
     async def assign(self) -> JsonResponse:
         """uid, rid (a list of role ids) → the user's roles become exactly these."""
         data = self.validate(RoleValidate, scene="assign")
-        return self.success(await _roles.assign(data["uid"], [int(r) for r in data["rid"]]))
+        result = await _roles.assign(self.request.user.uid, data["uid"], [int(r) for r in data["rid"]])
+        await self._audit(f"assign roles {[r['id'] for r in result['roles']]} to user {data['uid']}")
+        return self.success(result)
 
     async def user(self) -> JsonResponse:
         """uid → the user's roles and effective permissions."""

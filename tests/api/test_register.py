@@ -1,0 +1,353 @@
+"""Live-server tests of `login/register` (Hyperf doc: 用户注册), SPEC §6.
+
+Every request is signed; the paths are the document's unversioned ones (served as v2) unless a
+test is about a version. The server runs in debug mode, so `send/sms` answers the code.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
+
+import pytest
+
+from app.common.error import answer
+from tests.support import Client, LiveServer, expect_error, expect_ok, sms_code
+
+DOC_PHONE = "13939265073"
+INVALID_PREFIX = "数据验证失败，原因如下："
+# Per-address limits (SMS sends, wrong SMS codes, failed logins) are not what this module tests.
+SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
+                     # a cheap password hash: its cost is not what these tests are about
+                     "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+_phones = (f"1370000{n:04d}" for n in itertools.count(1))
+
+
+def new_phone() -> str:
+    return next(_phones)
+
+
+def other_code(code: str) -> str:
+    """A 6-digit code that is not `code`."""
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def body(account: str, phone: str, code: str | None, password: str = "1234567", **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"account": account, "password": password, "password_confirmation": password,
+                              "phone": phone, **extra}
+    if code is not None:
+        params["code"] = code
+    return params
+
+
+def expect_catalog(response, name: str, version: str = "v2") -> str:
+    entry = answer(name)
+    message = expect_error(response, version, entry.v1, entry.v2, entry.http)
+    return message
+
+
+def users_named(server: LiveServer, account: str) -> int:
+    return server.query("SELECT COUNT(*) FROM users WHERE lower(account) = lower(?)", account)[0][0]
+
+
+def login(client: Client, account: str, pwd: str):
+    return client.post("/login/jwt/get", {"account": account, "pwd": pwd})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("register"), APP_DEBUG=1, **SERVER_SETTINGS)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[Client]:
+    c = Client(server.url)
+    yield c
+    c.http.close()
+
+
+@pytest.fixture(scope="module")
+def foo(server: LiveServer) -> dict[str, Any]:
+    """The document's request example, with the code that send/sms gave: registers Foo."""
+    c = Client(server.url)
+    try:
+        code = sms_code(c, DOC_PHONE)
+        response = c.post("/login/register", {
+            "account": "Foo", "password": "1234567", "password_confirmation": "1234567",
+            "phone": DOC_PHONE, "code": code})
+        return {"response": response, "code": code, "status": response.status_code, "json": response.json(),
+                "content_type": response.headers.get("content-type", "")}
+    finally:
+        c.http.close()
+
+
+# -- the document's examples ------------------------------------------------------------------
+
+
+def test_document_example_registers_with_201(foo: dict[str, Any], client: Client) -> None:
+    assert foo["status"] == 201
+    assert foo["content_type"].split(";")[0] == "application/json"
+    # The document's success example, with status true (its `false` is a typo, SPEC §2).
+    assert foo["json"] == {"code": 200, "msg": "ok", "status": True, "data": []}
+    # The new user can log in with the document's account and password.
+    data = expect_ok(login(client, "Foo", "1234567"), "v2")
+    assert set(data) == {"jwt", "refresh_jwt"}
+
+
+def test_missing_code_is_the_documents_9906(client: Client) -> None:
+    phone = new_phone()
+    sms_code(client, phone)
+    response = client.post("/login/register", body("NoCode", phone, None))
+    assert response.status_code == 400
+    assert response.json() == {"code": 9906, "msg": "数据验证失败，原因如下：手机验证码必填",
+                               "status": False, "data": []}
+
+
+@pytest.mark.parametrize("how", [{"headers": {"Accept-Language": "en"}},
+                                 {"headers": {"Accept-Language": "en-US,en;q=0.9"}},
+                                 {"lang": "en"}])
+def test_missing_code_in_english(client: Client, how: dict[str, Any]) -> None:
+    params = body("NoCodeEn", new_phone(), None)
+    if "lang" in how:
+        params["lang"] = how["lang"]
+    response = client.post("/login/register", params, headers=how.get("headers"))
+    message = expect_error(response, "v2", 60002, 9906, 400)
+    assert not re.search(r"[\u4e00-\u9fff]", message), message
+    assert "code" in message.lower() and "required" in message.lower(), message
+
+
+def test_missing_code_in_v1_is_the_code_fields_error(client: Client) -> None:
+    # SPEC §3: v1 answers a validation failure with the field's code; `code` is 60002.
+    response = client.post("/v1/login/register", body("NoCodeV1", new_phone(), None))
+    assert expect_error(response, "v1", 60002, 9906, 400) == "手机验证码必填"
+
+
+# -- the SMS code ------------------------------------------------------------------------------
+
+
+def test_wrong_code_is_refused_and_makes_no_user(server: LiveServer, client: Client) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    expect_catalog(client.post("/login/register", body("WrongCode", phone, other_code(code))), "SMS_CODE_WRONG")
+    assert users_named(server, "WrongCode") == 0
+    # v1 speaks the same error with its own code.
+    expect_catalog(client.post("/v1/login/register", body("WrongCode", phone, other_code(code))),
+                   "SMS_CODE_WRONG", "v1")
+
+
+def test_code_of_another_phone_is_refused(client: Client) -> None:
+    phone_a, phone_b = new_phone(), new_phone()
+    code_a = sms_code(client, phone_a)
+    sms_code(client, phone_b)
+    expect_catalog(client.post("/login/register", body("OtherPhone", phone_b, code_a)), "SMS_CODE_WRONG")
+
+
+def test_code_without_any_sent_is_refused(client: Client) -> None:
+    expect_catalog(client.post("/login/register", body("NeverSent", new_phone(), "123456")), "SMS_CODE_WRONG")
+
+
+def test_four_wrong_tries_leave_the_code_usable(client: Client) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    for _ in range(4):
+        expect_catalog(client.post("/login/register", body("FourTries", phone, other_code(code))), "SMS_CODE_WRONG")
+    assert client.post("/login/register", body("FourTries", phone, code)).status_code == 201
+
+
+def test_five_wrong_tries_burn_the_code(server: LiveServer, client: Client) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    for _ in range(5):
+        expect_catalog(client.post("/login/register", body("Burned", phone, other_code(code))), "SMS_CODE_WRONG")
+    # The right code no longer works...
+    expect_catalog(client.post("/login/register", body("Burned", phone, code)), "SMS_CODE_WRONG")
+    assert users_named(server, "Burned") == 0
+    # ...and, the code being dead, a new one may be sent at once and registers.
+    fresh = sms_code(client, phone)
+    assert client.post("/login/register", body("Burned", phone, fresh)).status_code == 201
+
+
+def test_code_is_used_up_on_success(foo: dict[str, Any], client: Client) -> None:
+    assert foo["status"] == 201
+    # The same phone and code again (another account): refused, no second user.
+    response = client.post("/login/register", body("FooAgain", DOC_PHONE, foo["code"]))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] in (answer("PHONE_TAKEN").v2, answer("SMS_CODE_WRONG").v2), response.text
+    # The code is no longer live: send/sms is not refused with 50017.
+    assert client.post("/login/send/sms", {"phone": DOC_PHONE}).status_code == 200
+
+
+# -- uniqueness --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("account", ["Foo", "foo", "FOO", "fOO"])
+def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, client: Client, account: str) -> None:
+    assert foo["status"] == 201
+    phone = new_phone()
+    code = sms_code(client, phone)
+    expect_catalog(client.post("/login/register", body(account, phone, code)), "ACCOUNT_TAKEN")
+    assert users_named(server, "foo") == 1
+
+
+def test_phone_taken(foo: dict[str, Any], server: LiveServer, client: Client) -> None:
+    assert foo["status"] == 201
+    response = client.post("/login/send/sms", {"phone": DOC_PHONE})
+    if response.status_code == 200:
+        code = response.json()["data"]["code"]
+    else:  # a code sent by another test of this module is still live; a wrong one is fine here
+        code = "000000"
+    expect_catalog(client.post("/login/register", body("Bar", DOC_PHONE, code)), "PHONE_TAKEN")
+    assert users_named(server, "Bar") == 0
+    assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", DOC_PHONE)[0][0] == 1
+
+
+def test_phone_with_full_width_digits_is_not_a_second_phone(foo: dict[str, Any], server: LiveServer,
+                                                            client: Client) -> None:
+    assert foo["status"] == 201
+    twin = DOC_PHONE[:7] + "".join(chr(ord(d) + 0xFEE0) for d in DOC_PHONE[7:])  # same number, full-width digits
+    response = client.post("/login/send/sms", {"phone": twin})
+    code = response.json()["data"]["code"] if response.status_code == 200 else "123456"
+    registered = client.post("/login/register", body("Twin", twin, code))
+    assert registered.status_code == 400, registered.text
+    assert users_named(server, "Twin") == 0
+
+
+def test_account_taken_and_phone_taken_differ() -> None:
+    assert answer("ACCOUNT_TAKEN").v2 != answer("PHONE_TAKEN").v2
+    assert len({answer(n).v2 for n in ("ACCOUNT_TAKEN", "PHONE_TAKEN", "SMS_CODE_WRONG")}) == 3
+
+
+# -- password rules ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", [
+    "12345",            # 5 characters
+    "a" * 33,           # 33 characters
+    "abc-1234",         # a dash
+    "abc 1234",         # a space
+    "pass.word",        # a dot
+    "密码密码密码",        # not letters, digits or underscore
+])
+def test_password_rules(server: LiveServer, client: Client, password: str) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    message = expect_error(client.post("/login/register", body("PwRule", phone, code, password)), "v2", 60001, 9906, 400)
+    assert message.startswith(INVALID_PREFIX) and "密码" in message, message
+    # v1: the password field's code.
+    expect_error(client.post("/v1/login/register", body("PwRule", phone, code, password)), "v1", 60001, 9906, 400)
+    assert users_named(server, "PwRule") == 0
+
+
+@pytest.mark.parametrize("password", ["abc_12", "A_" + "b1" * 15])  # 6 and 32 characters
+def test_password_boundaries_are_accepted(client: Client, password: str) -> None:
+    phone = new_phone()
+    account = f"Pw{len(password)}"
+    assert client.post("/login/register", body(account, phone, sms_code(client, phone), password)).status_code == 201
+    expect_ok(login(client, account, password), "v2")
+
+
+def test_confirmation_mismatch(server: LiveServer, client: Client) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    params = body("Mismatch", phone, code)
+    params["password_confirmation"] = "1234568"
+    message = expect_error(client.post("/login/register", params), "v2", 60001, 9906, 400)
+    assert message.startswith(INVALID_PREFIX), message
+    params.pop("password_confirmation")
+    message = expect_error(client.post("/login/register", params), "v2", 60001, 9906, 400)
+    assert message.startswith(INVALID_PREFIX), message
+    assert users_named(server, "Mismatch") == 0
+    # The validation failures did not touch the code: it still registers.
+    assert client.post("/login/register", body("Mismatch", phone, code)).status_code == 201
+
+
+@pytest.mark.parametrize("field", ["account", "password", "password_confirmation", "phone"])
+def test_other_missing_fields_are_9906(client: Client, field: str) -> None:
+    params = body("Missing", new_phone(), "123456")
+    params.pop(field)
+    message = expect_error(client.post("/login/register", params), "v2", 0, 9906, 400)
+    assert message.startswith(INVALID_PREFIX) and message.endswith("必填"), message
+
+
+def test_invalid_phone_is_9906(client: Client) -> None:
+    message = expect_error(client.post("/login/register", body("BadPhone", "12345", "123456")), "v2", 0, 9906, 400)
+    assert message.startswith(INVALID_PREFIX) and "手机号" in message, message
+
+
+# -- extra fields ------------------------------------------------------------------------------
+
+
+def test_extra_fields_are_ignored(server: LiveServer, client: Client) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    response = client.post("/login/register", body("Extra", phone, code, role="1", id=999, is_admin=1,
+                                                   rid=["1"], status=0))
+    assert response.status_code == 201, response.text
+    rows = server.query("SELECT id FROM users WHERE account = 'Extra'")
+    assert len(rows) == 1 and rows[0][0] != 999
+    jwt_pair = expect_ok(login(client, "Extra", "1234567"), "v2")
+    status = expect_ok(client.post("/login/jwt/status", {"jwt": jwt_pair["jwt"]}), "v2")
+    assert status["uid"] == rows[0][0]
+    assert status["jwt_data"] == {"uid": rows[0][0], "rid": []}
+    me = expect_ok(client.post("/v2/test", token=jwt_pair["jwt"]), "v2")
+    assert me["rid"] == [] and me["account"] == "Extra" and me["phone"] == phone
+
+
+# -- concurrency -------------------------------------------------------------------------------
+
+
+def _post_each(server: LiveServer, bodies: list[dict[str, Any]]) -> list:
+    def one(params: dict[str, Any]):
+        c = Client(server.url)
+        try:
+            return c.post("/login/register", params)
+        finally:
+            c.http.close()
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(one, bodies))
+
+
+def test_fifty_concurrent_registrations_of_one_account_make_one_user(server: LiveServer, client: Client) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    responses = _post_each(server, [body("Racer", phone, code) for _ in range(50)])
+    statuses = [r.status_code for r in responses]
+    assert all(s < 500 for s in statuses), [r.text for r in responses if r.status_code >= 500][:3]
+    assert statuses.count(201) == 1, statuses
+    losers = {answer(n).v2 for n in ("ACCOUNT_TAKEN", "PHONE_TAKEN", "SMS_CODE_WRONG")}
+    for r in responses:
+        if r.status_code != 201:
+            assert r.status_code == 400 and r.json()["code"] in losers and r.json()["data"] == [], r.text
+    assert users_named(server, "Racer") == 1
+    assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone)[0][0] == 1
+
+
+def test_concurrent_registrations_of_one_account_from_many_phones(server: LiveServer, client: Client) -> None:
+    # Each request has its own phone and live code, so only the account's uniqueness (any case) decides.
+    spellings = ["Rival", "rival", "RIVAL", "rIvAl", "Rival", "rival", "RIVAL", "Rival"]
+    bodies = []
+    for account in spellings:
+        phone = new_phone()
+        bodies.append(body(account, phone, sms_code(client, phone)))
+    responses = _post_each(server, bodies)
+    statuses = [r.status_code for r in responses]
+    assert all(s < 500 for s in statuses), [r.text for r in responses if r.status_code >= 500][:3]
+    assert statuses.count(201) == 1, statuses
+    for r in responses:
+        if r.status_code != 201:
+            expect_catalog(r, "ACCOUNT_TAKEN")
+    assert users_named(server, "rival") == 1
+
+
+def test_register_in_v1_and_v2_paths(client: Client) -> None:
+    for path, version in (("/v2/login/register", "v2"), ("/V1/Login/Register", "v1")):
+        phone = new_phone()
+        code = sms_code(client, phone)
+        account = f"Path{version}"
+        response = client.post(path, body(account, phone, code))
+        data = expect_ok(response, version, 201)
+        assert data == ([] if version == "v2" else {}), response.text
