@@ -1,0 +1,208 @@
+"""The error catalog (SPEC §3), the envelopes of both versions (SPEC §2), and the message language."""
+from __future__ import annotations
+
+import json
+import string
+from collections import Counter
+
+import pytest
+
+from app.common.error import CATALOG, V1_FIELD_CODES, ApiException, answer
+from app.common.lang import choose_language
+from app.common.response import envelope, render
+
+SUCCESSES = [a for a in CATALOG if a.http < 400]
+ERRORS = [a for a in CATALOG if a.http >= 400]
+# v2 codes the documents give to more than one error (SPEC §3).
+SHARED_V2 = {9906, 9908, 50006}
+
+
+def test_names_are_unique() -> None:
+    assert len({a.name for a in CATALOG}) == len(CATALOG)
+
+
+def test_successes_are_code_0_and_200() -> None:
+    assert SUCCESSES, "the catalog has no success entry"
+    for a in SUCCESSES:
+        assert (a.v1, a.v2) == (0, 200), a
+        assert a.message("v2", "zh") == "ok", a
+
+
+def test_v1_codes_are_distinct() -> None:
+    counts = Counter(a.v1 for a in ERRORS)
+    assert [code for code, n in counts.items() if n > 1] == []
+    assert 0 not in counts
+
+
+def test_v2_codes_are_distinct_but_for_the_documented_shared_ones() -> None:
+    counts = Counter(a.v2 for a in ERRORS)
+    shared = {code for code, n in counts.items() if n > 1}
+    assert shared <= SHARED_V2, shared - SHARED_V2
+    assert 200 not in counts
+
+
+def test_own_codes_are_in_their_ranges() -> None:
+    for a in ERRORS:
+        assert 60000 <= a.v1 < 70000, a
+        assert 9900 <= a.v2 <= 9999 or 50000 <= a.v2 <= 50999, a
+        assert a.http in (400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 502, 503), a
+
+
+# SPEC §3's fixed rows: (name, v1, v2 or None when the spec leaves it open, v1 zh message, v2 zh message or None)
+FIXED = [
+    ("USERNAME_INVALID", 60000, 9906, "用户名不正确", "数据验证失败，原因如下：{reason}"),
+    ("LOGIN_FAILED", 60001, 50006, "密码不正确", "用户 {account} 未注册或者密码错误"),
+    ("CAPTCHA_WRONG", 60002, None, "验证码错误", None),
+    ("REQUEST_EXPIRED", 60003, None, "请求超时", None),
+    ("TIMESTAMP_INVALID", 60005, None, "时间戳不正确", None),
+    ("PARAM_INVALID", 60006, 9906, None, "数据验证失败，原因如下：{reason}"),
+    ("SIGN_INVALID", 60007, None, "签名错误", None),
+    ("PARAMS_UNREADABLE", 60008, None, "参数获取失败", None),
+    ("USER_NOT_FOUND", 60009, 50006, "用户不存在", "用户不存在"),
+    ("TOKEN_INVALID", 60010, 9908, "无权访问", "认证失败：{reason}"),
+    ("TOKEN_EXPIRED", 60011, 9908, "登录过期", "认证失败：{reason}"),
+    ("SMS_STILL_VALID", None, 50017, None, "短信还在有效期内, 请勿重复发送"),
+]
+
+
+@pytest.mark.parametrize("name, v1, v2, zh, v2_zh", FIXED, ids=[row[0] for row in FIXED])
+def test_fixed_entries(name: str, v1: int | None, v2: int | None, zh: str | None, v2_zh: str | None) -> None:
+    a = answer(name)
+    if v1 is not None:
+        assert a.v1 == v1
+    if v2 is not None:
+        assert a.v2 == v2
+    if zh is not None:
+        assert a.message("v1", "zh") == zh
+    if v2_zh is not None:
+        assert a.message("v2", "zh") == v2_zh
+
+
+def test_unknown_error_opens_with_the_seed_message() -> None:
+    # 60004 未知错误, followed by the request id that the log line carries too.
+    a = answer("UNKNOWN_ERROR")
+    assert a.v1 == 60004
+    assert a.message("v1", "zh").startswith("未知错误")
+    assert "{request_id}" in a.message("v1", "zh") and "{request_id}" in a.message("v2", "en")
+
+
+def test_fixed_http_statuses() -> None:
+    expected = {"USERNAME_INVALID": 400, "PARAM_INVALID": 400, "TIMESTAMP_INVALID": 400, "REQUEST_EXPIRED": 400,
+                "PARAMS_UNREADABLE": 400, "SIGN_INVALID": 401, "TOKEN_INVALID": 401, "TOKEN_EXPIRED": 401,
+                "LOGIN_FAILED": 401, "UNKNOWN_ERROR": 500, "ROUTE_NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
+                "BODY_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "PERMISSION_DENIED": 403,
+                "OK": 200, "LOGIN_OK": 200, "CREATED": 201}
+    assert {name: answer(name).http for name in expected} == expected
+    # A limit is a 429 (SPEC §2), and there is at least one.
+    limits = [a for a in CATALOG if a.http == 429]
+    assert limits and all(a.v1 >= 60012 for a in limits)
+
+
+def test_the_rest_have_codes_of_their_own_from_60012() -> None:
+    fixed = {row[0] for row in FIXED} | {"UNKNOWN_ERROR"}
+    for a in ERRORS:
+        if a.name not in fixed:
+            assert a.v1 >= 60012 and a.v2 not in SHARED_V2, a
+    for name in ("ROUTE_NOT_FOUND", "METHOD_NOT_ALLOWED", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
+                 "PERMISSION_DENIED", "ACCOUNT_TAKEN", "PHONE_TAKEN", "SMS_CODE_WRONG", "CAPTCHA_REQUIRED",
+                 "REQUEST_REPLAYED"):
+        assert answer(name).v1 >= 60012
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=[a.name for a in CATALOG])
+def test_every_message_exists_in_both_languages(entry) -> None:
+    # The Chinese text may be the document's fixed wording (参数获取失败 without its reason), but it
+    # never needs a field the English text does not also get from the raising site.
+    for version in ("v1", "v2"):
+        zh, en = entry.message(version, "zh"), entry.message(version, "en")
+        assert zh and en
+        fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+        assert fields(zh) <= fields(en), (version, zh, en)
+
+
+def test_v1_field_codes_follow_spec() -> None:
+    assert V1_FIELD_CODES == {
+        "username": 60000, "account": 60000, "phone": 60000,
+        "password": 60001, "pwd": 60001, "password_confirmation": 60001,
+        "code": 60002, "captcha_id": 60002, "captcha_code": 60002,
+        "timestamp": 60005, "sign": 60007,
+    }
+    assert ApiException("PARAM_INVALID", field="phone").code("v1") == 60000
+    assert ApiException("PARAM_INVALID", field="nonce").code("v1") == 60006
+    assert ApiException("PARAM_INVALID").code("v1") == 60006
+    assert ApiException("PARAM_INVALID", field="phone").code("v2") == 9906
+    # Only validation errors take the field's code.
+    assert ApiException("SIGN_INVALID", field="username").code("v1") == 60007
+
+
+# -- envelopes -------------------------------------------------------------------------------
+
+def test_v1_success_envelope() -> None:
+    assert envelope("v1", answer("LOGIN_OK"), "zh", {"uid": 1}) == {
+        "message": "登录成功", "data": {"uid": 1}, "errorcode": 0}
+    assert envelope("v1", answer("OK"), "zh") == {"message": "成功", "data": {}, "errorcode": 0}
+
+
+def test_v2_success_envelope() -> None:
+    assert envelope("v2", answer("LOGIN_OK"), "zh", {"uid": 1}) == {
+        "code": 200, "msg": "ok", "status": True, "data": {"uid": 1}}
+    # A string is data too (refresh answers the new JWT as `data`).
+    assert envelope("v2", answer("OK"), "zh", "a.b.c")["data"] == "a.b.c"
+
+
+@pytest.mark.parametrize("entry", ERRORS, ids=[a.name for a in ERRORS])
+def test_error_envelopes_carry_empty_data_and_false_status(entry) -> None:
+    v1 = envelope("v1", entry, "zh", {"leak": 1})
+    v2 = envelope("v2", entry, "zh", {"leak": 1})
+    assert v1 == {"message": entry.message("v1", "zh"), "data": {}, "errorcode": entry.v1}
+    assert v2 == {"code": entry.v2, "msg": entry.message("v2", "zh"), "status": False, "data": []}
+
+
+def test_render_sets_status_media_type_headers_and_json() -> None:
+    response = render("v2", answer("METHOD_NOT_ALLOWED"), "en", headers={"Allow": "POST"})
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["allow"] == "POST"
+    assert json.loads(response.body) == {"code": answer("METHOD_NOT_ALLOWED").v2, "msg": "Method not allowed",
+                                         "status": False, "data": []}
+    created = render("v1", answer("CREATED"), "zh", {"uid": 3})
+    assert created.status_code == 201
+    # Non-ASCII is written as UTF-8, not \u escapes.
+    assert "创建成功".encode("utf-8") in created.body
+
+
+def test_english_messages() -> None:
+    assert envelope("v1", answer("SIGN_INVALID"), "en")["message"] == "Wrong signature"
+    assert answer("PARAM_INVALID").message("v2", "en").startswith("Data validation failed")
+
+
+# -- language ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang_param, accept, expected", [
+    (None, None, "zh"),
+    (None, "", "zh"),
+    (None, "en", "en"),
+    (None, "EN", "en"),
+    (None, "en-US,en;q=0.9", "en"),
+    (None, "zh-CN", "zh"),
+    (None, "zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+    (None, "fr-FR, en;q=0.5", "en"),
+    (None, "en;q=0.4, zh;q=0.6", "zh"),
+    (None, "zh;q=0.4, en;q=0.6", "en"),
+    (None, "en;q=0", "zh"),
+    (None, "en;q=0, zh;q=0.1", "zh"),
+    (None, "en;q=abc", "zh"),
+    (None, "fr, de", "zh"),
+    (None, "*", "zh"),
+    ("en", None, "en"),
+    ("en-us", None, "en"),
+    ("EN-US", None, "en"),
+    ("zh-cn", "en", "zh"),
+    ("en", "zh-CN", "en"),
+    ("fr", "en", "en"),          # an unknown lang parameter falls back to the header
+    ("", "en", "en"),
+    (["en"], None, "zh"),        # a non-string parameter is ignored
+    (1, "en", "en"),
+])
+def test_language_choice(lang_param: object, accept: str | None, expected: str) -> None:
+    assert choose_language(lang_param, accept) == expected

@@ -1,0 +1,86 @@
+"""The request signature (SPEC §4) against the shared worked examples and its own rules."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.common.sign import canonical_string, make_sign, sign_matches
+from tests.support import ROOT
+
+VECTORS_PATH: Path = ROOT.parent / "shared" / "sign-vectors.json"
+
+
+def _vectors() -> list[Any]:
+    if not VECTORS_PATH.is_file():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{VECTORS_PATH} is absent: no shared vectors"))]
+    vectors = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
+    return [pytest.param(v, id=f"vector{i}") for i, v in enumerate(vectors)]
+
+
+@pytest.mark.parametrize("vector", _vectors())
+def test_vector_canonical_string(vector: dict[str, Any]) -> None:
+    assert canonical_string(vector["params"], vector["secret"]) == vector["canonical"]
+
+
+@pytest.mark.parametrize("vector", _vectors())
+def test_vector_sign(vector: dict[str, Any]) -> None:
+    # The file agrees with itself: its sign is the md5 of its canonical string's UTF-8 bytes.
+    assert hashlib.md5(vector["canonical"].encode("utf-8")).hexdigest() == vector["sign"]
+    assert make_sign(vector["params"], vector["secret"]) == vector["sign"]
+
+
+@pytest.mark.parametrize("vector", _vectors())
+def test_vector_sign_matches_in_any_case(vector: dict[str, Any]) -> None:
+    params, secret, sign = vector["params"], vector["secret"], vector["sign"]
+    assert sign_matches(params, secret, sign)
+    assert sign_matches(params, secret, sign.upper())
+    assert sign_matches(params, secret, f" {sign} ")
+    assert not sign_matches(params, secret + "x", sign)
+    assert not sign_matches(params, secret, sign[:-1] + ("0" if sign[-1] != "0" else "1"))
+
+
+def test_sign_null_and_empty_values_are_left_out() -> None:
+    bare = {"phone": "13911119999", "timestamp": 1700000000}
+    noisy = {**bare, "sign": "anything", "empty": "", "nothing": None}
+    assert canonical_string(noisy, "k") == canonical_string(bare, "k") == "phone=13911119999&timestamp=1700000000&key=k"
+    assert make_sign(noisy, "k") == make_sign(bare, "k")
+
+
+def test_zero_and_false_are_signed_not_dropped() -> None:
+    assert canonical_string({"a": 0, "b": False, "c": "0"}, "k") == "a=0&b=false&c=0&key=k"
+
+
+@pytest.mark.parametrize("value, text", [
+    ("小明 & co", "小明 & co"),          # strings as they are, not URL-encoded
+    ("a=b&c", "a=b&c"),
+    (42, "42"),
+    (-7, "-7"),
+    (1.5, "1.5"),
+    (True, "true"),
+    (False, "false"),
+    ([3, 1, {"z": 1, "y": "中"}], '[3,1,{"y":"中","z":1}]'),
+    ({"b": [], "a": {}}, '{"a":{},"b":[]}'),
+    ([None, ""], '[null,""]'),
+])
+def test_values_are_written_as_the_spec_says(value: Any, text: str) -> None:
+    assert canonical_string({"v": value}, "s") == f"v={text}&key=s"
+
+
+def test_names_sort_by_code_point() -> None:
+    params = {"b": "1", "B": "2", "a_b": "3", "a": "4", "中": "5", "Z": "6"}
+    assert canonical_string(params, "k") == "B=2&Z=6&a=4&a_b=3&b=1&中=5&key=k"
+
+
+def test_sign_is_32_lowercase_hex_md5_of_utf8() -> None:
+    sign = make_sign({"nick": "中文"}, "密钥")
+    assert sign == hashlib.md5("nick=中文&key=密钥".encode("utf-8")).hexdigest()
+    assert len(sign) == 32 and sign == sign.lower()
+
+
+@pytest.mark.parametrize("given", ["", "not-hex", "é" * 32, "0" * 31, "0" * 33])
+def test_malformed_signs_do_not_match_and_do_not_raise(given: str) -> None:
+    assert sign_matches({"a": "1"}, "k", given) is False
