@@ -77,9 +77,16 @@ class LiveServer:
         self.runtime = runtime
         self.backend = "sqlite"
         self.database_name: str | None = None
+        self._owns_database = False
         if "DATABASE_URL" not in settings and TEST_BACKEND != "sqlite":
             self.backend = TEST_BACKEND
             self.database_name, settings["DATABASE_URL"] = create_database(TEST_BACKEND)
+            self._owns_database = True
+        elif str(settings.get("DATABASE_URL", "")).startswith(("mysql://", "postgresql://")):
+            # A database the test made itself: query() reads it, stop() leaves it to the test.
+            url = str(settings["DATABASE_URL"])
+            self.backend = "mysql" if url.startswith("mysql://") else "postgres"
+            self.database_name = url.rsplit("/", 1)[1]
         if "REDIS_URL" not in settings and TEST_REDIS:
             settings.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"test:{secrets.token_hex(6)}:")
         self.env = server_env(runtime, **settings)
@@ -140,9 +147,9 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
-        if self.database_name:
+        if self.database_name and self._owns_database:
             drop_database(self.backend, self.database_name)
-            self.database_name = None
+            self._owns_database = False
 
     def query(self, sql: str, *params: Any) -> list[tuple]:
         """Run SQL on this server's database, whichever it is (write `?` for parameters)."""

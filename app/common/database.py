@@ -116,4 +116,5 @@ def check_connection() -> None:
         db.execute_sql("SELECT 1")
         db.close()
     except Exception as exc:  # noqa: BLE001 - every driver has its own error types
-        raise DatabaseConfigError(f"cannot use the database: {type(exc).__name__}: {exc}".strip()) from None
+        detail = " ".join(str(exc).split())  # one line: drivers add hints on lines of their own
+        raise DatabaseConfigError(f"cannot use the database: {type(exc).__name__}: {detail}") from None

@@ -1,0 +1,134 @@
+"""Numbered migrations on SQLite, MariaDB and PostgreSQL: an old database is brought up to date, its rows intact.
+
+The old database is made by migration 1 alone (the foundation's schema), filled with plain SQL,
+then `python server.py migrate` runs against it as an operator would run it.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from argon2 import PasswordHasher
+
+from tests.scale.helpers import FAST, fresh_database, run_sql
+from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, server_env
+
+BACKENDS = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql),
+            pytest.param("postgres", marks=pytest.mark.postgres)]
+PASSWORD = "old_pass_123"
+
+
+def newest_version() -> int:
+    from app.model.migration import MIGRATIONS
+
+    return MIGRATIONS[-1][0]
+
+
+def make_oldest_schema(url: str) -> None:
+    """The schema of migration 1 only, and schema_version saying so."""
+    from app.common.database import init_database, write_transaction
+    from app.model.base import db
+    from app.model.migration import MIGRATIONS
+    from app.model.schema_version import SchemaVersion
+
+    previous = db.obj
+    database = init_database(url, 5000)
+    try:
+        with db.connection_context():
+            with write_transaction():
+                for _, step in MIGRATIONS[:1]:
+                    step()
+                db.create_tables([SchemaVersion], safe=True)
+                SchemaVersion.create(version=1)
+    finally:
+        if hasattr(database, "close_all"):
+            database.close_all()
+        else:
+            database.close()
+        db.initialize(previous)
+
+
+def migrate(url: str, runtime: Path) -> subprocess.Popen:
+    """`python server.py migrate` against `url`, started (not waited for)."""
+    return subprocess.Popen([sys.executable, str(ROOT / "server.py"), "migrate"], cwd=ROOT, text=True,
+                            env=server_env(runtime, DATABASE_URL=url, REDIS_URL=""),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out, err
+
+
+def versions(url: str) -> list[tuple[int, int]]:
+    rows = run_sql(url, "SELECT version, COUNT(*) FROM schema_version GROUP BY version ORDER BY version")
+    return [(int(v), int(n)) for v, n in rows]
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path / "db") as url:
+        yield url
+
+
+def test_migrate_brings_the_oldest_schema_up_to_date_and_keeps_its_rows(database: str, tmp_path: Path) -> None:
+    url = database
+    make_oldest_schema(url)
+    assert versions(url) == [(1, 1)]
+    now = int(time.time())
+    old_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    run_sql(url, "INSERT INTO users (account, account_key, phone, password_hash, status, created_at, updated_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)", "OldUser", "olduser", "13912345678", old_hash, 1, now - 86400,
+            now - 86400)
+    (uid,), = run_sql(url, "SELECT id FROM users WHERE account_key = 'olduser'")
+    live_sid, dead_sid = secrets.token_hex(16), secrets.token_hex(16)
+    live_token, dead_token = secrets.token_hex(16), secrets.token_hex(16)
+    run_sql(url, "INSERT INTO auth_session (id, uid, created_at, expire_at, revoked_at) VALUES (?, ?, ?, ?, NULL)",
+            live_sid, uid, now - 60, now + 3600)
+    run_sql(url, "INSERT INTO auth_session (id, uid, created_at, expire_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
+            dead_sid, uid, now - 120, now + 3600, now - 30)
+    for token, sid, revoked in ((live_token, live_sid, 0), (dead_token, dead_sid, 1)):
+        run_sql(url, "INSERT INTO auth_token (token_key, kind, uid, sid, issued_at, expire_at, revoked) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                hashlib.sha256(token.encode()).hexdigest(), "md5", uid, sid, now - 60, now + 3600, revoked)
+    tables = {"users": "id", "auth_session": "id", "auth_token": "id"}
+    before = {t: run_sql(url, f"SELECT * FROM {t} ORDER BY {k}") for t, k in tables.items()}
+
+    code, out, err = finish(migrate(url, tmp_path / "runtime"))
+    assert code == 0, (out, err)
+    assert out.strip() == f"schema version {newest_version()}", (out, err)
+    assert "Traceback" not in err, err
+    assert versions(url) == [(n, 1) for n in range(1, newest_version() + 1)]
+    assert {t: run_sql(url, f"SELECT * FROM {t} ORDER BY {k}") for t, k in tables.items()} == before
+    assert run_sql(url, "SELECT name, builtin FROM role WHERE name = 'admin'") == [("admin", 1)]
+
+
+    server = LiveServer(tmp_path / "live", DATABASE_URL=url, REDIS_URL="", **FAST)
+    client = Client(server.url)
+    try:
+        data = expect_ok(client.post("/v2/login", {"username": "OldUser", "password": PASSWORD}), "v2")
+        assert data["uid"] == uid
+        me = expect_ok(client.post("/v2/test", token=live_token), "v2")
+        assert (me["uid"], me["account"], me["phone"]) == (uid, "OldUser", "13912345678")
+        expect_error(client.post("/v2/test", token=dead_token), "v2", 60010, 9908, 401)
+        expect_ok(client.post("/v2/test", token=data["token"]), "v2")
+    finally:
+        client.http.close()
+        server.stop()
+
+
+def test_two_migrate_processes_at_once_apply_each_version_once(database: str, tmp_path: Path) -> None:
+    url = database
+    first, second = migrate(url, tmp_path / "r1"), migrate(url, tmp_path / "r2")
+    results = [finish(first), finish(second)]
+    for code, out, err in results:
+        assert code == 0, (out, err)
+        assert out.strip() == f"schema version {newest_version()}", (out, err)
+    assert versions(url) == [(n, 1) for n in range(1, newest_version() + 1)]
+    assert run_sql(url, "SELECT COUNT(*) FROM role WHERE name = 'admin'") == [(1,)]

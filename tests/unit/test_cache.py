@@ -1,0 +1,242 @@
+"""One contract, every Cache implementation: SqliteCache, RedisCache, and DatabaseCache on MySQL and PostgreSQL.
+
+Concurrent calls come from many threads, each running its own event loop (as many workers or
+instances would): SqliteCache and RedisCache get a connection of their own per thread, the
+DatabaseCache shares the process's pooled database and runs each call in a worker thread.
+A backend whose server is down is skipped with a message saying so.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Iterator
+
+import pytest
+
+from app.common.cache.base import Cache
+from tests.scale.helpers import require
+from tests.support import create_database, drop_database
+
+Op = Callable[[Cache], Awaitable[Any]]
+
+
+class Backend:
+    """Makes the Cache instances of one implementation: one per thread (a "worker"), or one shared."""
+
+    def __init__(self, name: str, new: Callable[[], Cache], shared: bool):
+        self.name = name
+        self._new = new
+        self.shared = new() if shared else None
+
+    async def _call(self, op: Op, barrier: threading.Barrier | None = None) -> Any:
+        cache = self.shared or self._new()
+        try:
+            if barrier is not None:
+                barrier.wait(timeout=30)
+            return await op(cache)
+        finally:
+            if self.shared is None:
+                await cache.close()
+
+    def run(self, op: Op) -> Any:
+        """One call, from this thread."""
+        return asyncio.run(self._call(op))
+
+    def concurrently(self, n: int, op: Op) -> list[Any]:
+        """`op` from `n` threads at once (released together by a barrier); the results in order."""
+        return self.together([op] * n)
+
+    def together(self, ops: list[Op]) -> list[Any]:
+        """Each of `ops` from a thread of its own, all released at once; the results in order."""
+        barrier = threading.Barrier(len(ops))
+        with ThreadPoolExecutor(max_workers=len(ops)) as pool:
+            futures = [pool.submit(lambda op=op: asyncio.run(self._call(op, barrier))) for op in ops]
+            return [f.result(timeout=60) for f in futures]
+
+
+def _sqlite(tmp_path: Path) -> Iterator[Backend]:
+    from app.common.cache.sqlite import SqliteCache
+
+    path = str(tmp_path / "cache.db")
+    yield Backend("sqlite", lambda: SqliteCache(path, busy_timeout_ms=5000), shared=False)
+
+
+def _redis() -> Iterator[Backend]:
+    require("redis")
+    import redis
+
+    from app.common.cache.redis import RedisCache
+
+    url, prefix = "redis://127.0.0.1:6379/15", f"test-cache:{secrets.token_hex(6)}:"
+    yield Backend("redis", lambda: RedisCache(url, prefix), shared=False)
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def _database(backend: str) -> Iterator[Backend]:
+    require(backend)
+    from app.common.cache.database import CacheEntry, DatabaseCache
+    from app.common.database import init_database
+    from app.model.base import db
+
+    previous, collation = db.obj, CacheEntry.key.collation
+    # DatabaseCache() sets the key's collation on the model class for MySQL; a process runs on
+    # one database, but this one switches between them, so the field starts clean each time.
+    CacheEntry.key.collation = None
+    name, url = create_database(backend)
+    database = init_database(url, 5000)
+    try:
+        with db.connection_context():
+            cache_backend = Backend(backend, DatabaseCache, shared=True)
+        yield cache_backend
+    finally:
+        database.close_all()
+        db.initialize(previous)
+        CacheEntry.key.collation = collation
+        drop_database(backend, name)
+
+
+@pytest.fixture(scope="module", params=[
+    "sqlite", pytest.param("redis", marks=pytest.mark.redis), pytest.param("mysql", marks=pytest.mark.mysql),
+    pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """One store per implementation for the module; every test uses keys of its own."""
+    if request.param == "sqlite":
+        yield from _sqlite(tmp_path_factory.mktemp("cache"))
+    elif request.param == "redis":
+        yield from _redis()
+    else:
+        yield from _database(request.param)
+
+
+def key() -> str:
+    return "k:" + secrets.token_hex(6)
+
+
+def assert_ttl(backend: Backend, k: str, ttl: int, since: float) -> None:
+    """`k` has the seconds left of a `ttl` window that started no earlier than `since` (time.monotonic())."""
+    left = backend.run(lambda c: c.ttl(k))
+    assert ttl - (time.monotonic() - since) - 1 <= left <= ttl, (left, ttl, time.monotonic() - since)
+
+
+def test_get_set_delete_ttl(backend: Backend) -> None:
+    k = key()
+    assert backend.run(lambda c: c.get(k)) is None
+    assert backend.run(lambda c: c.ttl(k)) == 0
+    assert backend.run(lambda c: c.delete(k)) is False
+    since = time.monotonic()
+    backend.run(lambda c: c.set(k, "one", 60))
+    assert backend.run(lambda c: c.get(k)) == "one"
+    assert_ttl(backend, k, 60, since)
+    # set replaces the value and the expiry
+    since = time.monotonic()
+    backend.run(lambda c: c.set(k, "two", 30))
+    assert backend.run(lambda c: c.get(k)) == "two"
+    assert_ttl(backend, k, 30, since)
+    assert backend.run(lambda c: c.delete(k)) is True
+    assert backend.run(lambda c: c.delete(k)) is False
+    assert backend.run(lambda c: c.get(k)) is None
+    assert backend.run(lambda c: c.ttl(k)) == 0
+    # keys are case-sensitive (captcha ids are)
+    backend.run(lambda c: c.set("Case:" + k, "upper", 60))
+    assert backend.run(lambda c: c.get("case:" + k)) is None
+    assert backend.run(lambda c: c.add("case:" + k, "lower", 60)) is True
+    assert backend.run(lambda c: c.get("Case:" + k)) == "upper"
+
+
+def test_add_is_set_if_absent(backend: Backend) -> None:
+    k, since = key(), time.monotonic()
+    assert backend.run(lambda c: c.add(k, "first", 60)) is True
+    assert backend.run(lambda c: c.add(k, "second", 60)) is False
+    assert backend.run(lambda c: c.get(k)) == "first"
+    assert_ttl(backend, k, 60, since)
+
+
+def test_add_wins_once_from_twenty_threads(backend: Backend) -> None:
+    k = key()
+    results = backend.concurrently(20, lambda c: c.add(k, secrets.token_hex(4), 60))
+    assert results.count(True) == 1 and results.count(False) == 19, results
+
+
+def test_incr_counts_every_one_of_fifty_concurrent_increments(backend: Backend) -> None:
+    k, since = key(), time.monotonic()
+    results = backend.concurrently(50, lambda c: c.incr(k, 60))
+    assert sorted(results) == list(range(1, 51)), sorted(results)
+    assert backend.run(lambda c: c.get(k)) == "50"
+    assert_ttl(backend, k, 60, since)
+    assert backend.run(lambda c: c.incr(k, 60)) == 51
+
+
+def test_incr_keeps_its_window(backend: Backend) -> None:
+    k = key()
+    assert backend.run(lambda c: c.incr(k, 60)) == 1
+    # a later increment with another window does not move the expiry of the running one
+    assert backend.run(lambda c: c.incr(k, 3600)) == 2
+    assert backend.run(lambda c: c.ttl(k)) <= 60
+
+
+def test_incr_by_an_amount(backend: Backend) -> None:
+    k = key()
+    assert backend.run(lambda c: c.incr(k, 60, amount=5)) == 5
+    assert backend.run(lambda c: c.incr(k, 60)) == 6
+    assert backend.run(lambda c: c.incr(k, 60, amount=3)) == 9
+    assert backend.run(lambda c: c.get(k)) == "9"
+    results = backend.concurrently(10, lambda c: c.incr(k, 60, amount=10))
+    assert sorted(results) == list(range(19, 110, 10)), sorted(results)
+
+
+def test_delete_is_true_exactly_once_for_concurrent_deletes(backend: Backend) -> None:
+    k = key()
+    backend.run(lambda c: c.set(k, "v", 60))
+    results = backend.concurrently(20, lambda c: c.delete(k))
+    assert results.count(True) == 1 and results.count(False) == 19, results
+    assert backend.run(lambda c: c.get(k)) is None
+
+
+def test_everything_expires(backend: Backend) -> None:
+    """After expiry: get/ttl/delete see nothing, add succeeds again (once under a race), incr restarts at 1."""
+    added, raced, counted, plain = key(), key(), key(), key()
+    assert backend.run(lambda c: c.add(added, "old", 1)) is True
+    assert backend.run(lambda c: c.add(raced, "old", 1)) is True
+    # (a window of 2 s, so that three increments fit in it however busy the machine is)
+    assert [backend.run(lambda c: c.incr(counted, 2)) for _ in range(3)] == [1, 2, 3]
+    backend.run(lambda c: c.set(plain, "v", 1))
+    time.sleep(2.2)
+    assert backend.run(lambda c: c.get(added)) is None
+    assert backend.run(lambda c: c.get(plain)) is None
+    assert backend.run(lambda c: c.ttl(plain)) == 0
+    assert backend.run(lambda c: c.delete(plain)) is False
+    assert backend.run(lambda c: c.add(added, "new", 60)) is True
+    assert backend.run(lambda c: c.get(added)) == "new"
+    # an expired holder is replaced by exactly one of twenty racing adds
+    results = backend.concurrently(20, lambda c: c.add(raced, "new", 60))
+    assert results.count(True) == 1, results
+    since = time.monotonic()
+    assert backend.run(lambda c: c.incr(counted, 60)) == 1
+    assert backend.run(lambda c: c.get(counted)) == "1"
+    assert_ttl(backend, counted, 60, since)
+
+
+def test_racing_increments_restart_an_expired_window_together(backend: Backend) -> None:
+    """Twenty increments at once on a counter whose window just ended: a new window counting 1..20.
+
+    Six counters, raced one after the other, so an interleaving that goes wrong gets several chances
+    (on MariaDB this race once raised "Deadlock found" from DatabaseCache.incr).
+    """
+    counters = [key() for _ in range(6)]
+    for k in counters:
+        assert backend.run(lambda c: c.incr(k, 1)) == 1
+    time.sleep(1.2)
+    for k in counters:
+        results = backend.concurrently(20, lambda c: c.incr(k, 60))
+        assert sorted(results) == list(range(1, 21)), (k, sorted(results))
+        assert backend.run(lambda c: c.get(k)) == "20"
