@@ -5,7 +5,9 @@ every claim the service relies on, and uses a leeway of JWT_LEEWAY seconds (0 by
 """
 from __future__ import annotations
 
+import functools
 import secrets
+import time
 from typing import Any
 
 import jwt
@@ -27,6 +29,24 @@ class JwtDriver(TokenDriver):
     def __init__(self, secret: str, leeway: int = 0):
         self._key = secret.encode("utf-8")
         self._leeway = leeway
+        # A client sends the same access token on every request; its signature need not be
+        # re-verified each time (PyJWT spends ~60 us on it). Only successful verifications are
+        # kept, keyed by the exact text; expiry is checked on every call below, and revocation
+        # by the database row on every call in Auth, so the cache can never admit a dead token.
+        self._verified = functools.lru_cache(maxsize=4096)(self._verify)
+
+    def _verify(self, text: str) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            text, self._key, algorithms=ALGORITHMS, leeway=self._leeway,
+            options={"require": REQUIRED_CLAIMS, "verify_exp": False})
+        if claims["type"] not in ("access", "refresh") or not isinstance(claims["jti"], str):
+            raise token_invalid(Text("Invalid token type", "Invalid token type"))
+        if not isinstance(claims["rid"], list) or not all(isinstance(r, str) for r in claims["rid"]):
+            raise token_invalid(Text("Invalid rid claim", "Invalid rid claim"))
+        if not isinstance(claims["exp"], int) or isinstance(claims["exp"], bool):
+            raise token_invalid(Text("Expiration Time claim (exp) must be an integer.",
+                                     "Expiration Time claim (exp) must be an integer."))
+        return claims
 
     def issue(self, *, uid: int, sid: str, kind: str, ttl: int, rid: list[str], now: int) -> IssuedToken:
         jti = secrets.token_hex(16)
@@ -41,16 +61,10 @@ class JwtDriver(TokenDriver):
         if not self.looks_like(text):
             raise token_invalid(WRONG_SEGMENTS)
         try:
-            claims: dict[str, Any] = jwt.decode(
-                text, self._key, algorithms=ALGORITHMS, leeway=self._leeway,
-                options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp})
-        except jwt.ExpiredSignatureError:
-            raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED) from None
+            claims = self._verified(text)
         except jwt.InvalidTokenError as exc:
             reason = str(exc) or type(exc).__name__
             raise token_invalid(Text(reason, reason)) from None
-        if claims["type"] not in ("access", "refresh") or not isinstance(claims["jti"], str):
-            raise token_invalid(Text("Invalid token type", "Invalid token type"))
-        if not isinstance(claims["rid"], list) or not all(isinstance(r, str) for r in claims["rid"]):
-            raise token_invalid(Text("Invalid rid claim", "Invalid rid claim"))
+        if verify_exp and claims["exp"] <= time.time() - self._leeway:
+            raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED)
         return ParsedToken(key=claims["jti"], kind=claims["type"], claims=claims)
