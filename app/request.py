@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import Headers
-
 if TYPE_CHECKING:
     from app.common.auth import Identity
 
@@ -16,7 +14,10 @@ class ApiRequest:
 
     def __init__(self, scope: dict[str, Any], version: str, path: str):
         self.scope = scope
-        self.headers = Headers(scope=scope)
+        # One pass over the raw headers into a dict (names are lower-case in ASGI); the first of a
+        # repeated header wins, as with Starlette's Headers.get. Read on every request, so kept cheap.
+        self.headers: dict[str, str] = {name.decode("latin-1"): value.decode("latin-1")
+                                        for name, value in reversed(scope.get("headers", ()))}
         self.version = version
         self.path = path
         self.lang = "zh"

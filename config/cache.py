@@ -6,5 +6,5 @@ SETTINGS = [
     # Several services (or test runs) can share one Redis database under different prefixes.
     Setting("REDIS_PREFIX", "login_api:", str, "prefix of every Redis key this service writes"),
     # Not user data: a separate SQLite file that does not sync to disk on every write.
-    Setting("CACHE_PATH", "", str, "SQLite file of the short-lived state when REDIS_URL is unset (default `runtime/cache.db`)"),
+    Setting("CACHE_PATH", "", str, "SQLite file of the short-lived state when REDIS_URL is unset, with `-1` … `-7` shards beside it (default `runtime/cache.db`)"),
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from app.common.auth import Auth
 from app.common.database import db_write
 from app.common.error import ApiException
+from app.common.keyed_lock import KeyedLock
 from app.common.rate_limit import RateLimiter
 from app.model.user import User, account_key
 from app.request import ApiRequest
@@ -30,14 +31,21 @@ class LoginGuard:
         self.limits = RateLimiter(cache)
         self.captcha = captcha
         self.audit = audit
+        self._turns = KeyedLock()
 
     async def attempt(self, request: ApiRequest, identity: str, password: str) -> User:
         """The user whose account or phone is `identity`, if the password is right and nothing forbids it.
 
         Every counter is taken (incremented) before the password work and given back when the
         attempt turns out not to be a failure. Reading first and counting afterwards would let a
-        burst fired in parallel pass every check before any of it is counted.
+        burst fired in parallel pass every check before any of it is counted. Attempts on one
+        account take turns within a process, so logins still in flight are rarely counted
+        against a right password (at most one per other worker or instance is).
         """
+        async with self._turns.hold(account_key(identity)):
+            return await self._attempt(request, identity, password)
+
+    async def _attempt(self, request: ApiRequest, identity: str, password: str) -> User:
         ip = request.client_ip
         ip_key = f"ipfail:{ip}"
         if await self.limits.count(ip_key, HOUR) > self.settings.LOGIN_IP_LIMIT:
