@@ -27,8 +27,11 @@ def user(server: LiveServer) -> dict:
 
 
 @pytest.fixture
-def client(server: LiveServer) -> Client:
-    return Client(server.url)
+def client(server: LiveServer) -> Iterator[Client]:
+    """A signing client of the module's `server` (each test module may define its own server)."""
+    c = Client(server.url)
+    yield c
+    c.http.close()
 
 
 @pytest.fixture

@@ -49,13 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-@pytest.fixture
-def client(server: LiveServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.http.close()
-
-
 @pytest.fixture(scope="module")
 def foo(server: LiveServer) -> dict[str, Any]:
     c = Client(server.url)

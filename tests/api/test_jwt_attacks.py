@@ -61,13 +61,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-@pytest.fixture
-def client(server: LiveServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.http.close()
-
-
 @pytest.fixture(scope="module")
 def users(server: LiveServer) -> None:
     c = Client(server.url)

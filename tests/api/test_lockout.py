@@ -51,13 +51,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-@pytest.fixture
-def client(server: LiveServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.http.close()
-
-
 def new_user(server: LiveServer) -> dict[str, Any]:
     n = next(_numbers)
     account, phone = f"Locky{n}", f"1370000{n:04d}"

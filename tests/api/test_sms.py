@@ -76,13 +76,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-@pytest.fixture
-def client(server: LiveServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.http.close()
-
-
 # -- the document's examples (debug mode) -----------------------------------------------------
 
 
