@@ -12,9 +12,9 @@ from typing import Any, Awaitable, Callable
 
 from app.common.client_ip import client_address
 from app.common.error import ApiException
-from app.common.lang import choose_language
+from app.common.lang import choose_language, lang_in_query
 from app.common.request_input import merge, parse_body, parse_query, read_body
-from app.common.route import RouteRule
+from app.common.route import Route, RouteRule
 from app.exception_handle import render_exception
 from app.request import ApiRequest
 
@@ -28,7 +28,8 @@ def _load(dotted: str) -> Any:
 
 
 class Dispatcher:
-    def __init__(self, app: Any, rules: list[RouteRule], aliases: dict[str, str]):
+    def __init__(self, app: Any, rules: list[RouteRule], aliases: dict[str, str],
+                 pages: list[RouteRule] | None = None):
         self.app = app
         self.settings = app.settings
         self.versions = set(self.settings.VERSIONS)
@@ -40,13 +41,20 @@ class Dispatcher:
                 if endpoint is not None:
                     path = rule.path.replace("<ver>", "").lower().rstrip("/") or "/"
                     self.table.setdefault((version, path.replace("//", "/")), {})[rule.method] = endpoint
+        # Unversioned pages (route/app.py: Route.get('/docs', 'Docs/page')): exact paths, default version.
+        self.pages: dict[str, dict[str, Endpoint]] = {}
+        for rule in Route.pages if pages is None else pages:
+            endpoint = self._endpoint(rule, self.settings.DEFAULT_VERSION, aliases, middleware_cache)
+            if endpoint is None:
+                raise RuntimeError(f"route {rule.method} {rule.path}: no action {rule.target}")
+            self.pages.setdefault(rule.path.lower().rstrip("/") or "/", {})[rule.method] = endpoint
 
     def _endpoint(self, rule: RouteRule, version: str, aliases: dict[str, str],
                   cache: dict[str, Any]) -> Endpoint | None:
         controller_name, _, action_name = rule.target.replace("<ver>", version).partition("/")
         package, _, class_name = controller_name.rpartition(".")
         try:
-            module = importlib.import_module(f"app.controller.{package}.{class_name.lower()}")
+            module = importlib.import_module(".".join(filter(None, ("app.controller", package, class_name.lower()))))
         except ModuleNotFoundError:
             return None
         controller_class = getattr(module, class_name, None)
@@ -87,13 +95,19 @@ class Dispatcher:
         return self.settings.DEFAULT_VERSION, path, True
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        page = self.pages.get(scope["path"].lower().rstrip("/") or "/")
+        if page is not None:
+            await self._page(page, scope, receive, send)
+            return
         version, path, known = self.split(scope["path"])
         request = ApiRequest(scope, version, path)
         if self.settings.TRUSTED_PROXIES:
             request.client_ip = client_address(request.client_ip, request.headers.get("x-forwarded-for"),
                                                self.settings.TRUSTED_PROXIES)
         try:
-            request.lang = choose_language(None, request.headers.get("accept-language"))
+            # `?lang=` counts from the start, so even a 404 or a 413 answers in the language asked for.
+            request.lang = choose_language(lang_in_query(scope.get("query_string", b"")),
+                                           request.headers.get("accept-language"))
             methods = self.table.get((version, path)) if known else None
             if methods is None:
                 raise ApiException("ROUTE_NOT_FOUND")
@@ -108,6 +122,21 @@ class Dispatcher:
                 request.lang = choose_language(lang, request.headers.get("accept-language"))
             response = await endpoint(request)
         except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an envelope
+            response = render_exception(request, exc, self.settings.APP_DEBUG)
+        await response(scope, receive, send)
+
+    async def _page(self, methods: dict[str, Endpoint], scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """An unversioned page: no body, no signature; its errors in the default version's envelope."""
+        request = ApiRequest(scope, self.settings.DEFAULT_VERSION, scope["path"].lower())
+        try:
+            request.lang = choose_language(lang_in_query(scope.get("query_string", b"")),
+                                           request.headers.get("accept-language"))
+            endpoint = methods.get(scope["method"])
+            if endpoint is None:
+                raise ApiException("METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
+            request.params = parse_query(scope.get("query_string", b""))
+            response = await endpoint(request)
+        except Exception as exc:  # noqa: BLE001 - as in __call__
             response = render_exception(request, exc, self.settings.APP_DEBUG)
         await response(scope, receive, send)
 

@@ -22,3 +22,10 @@ Route.post("/<ver>/captcha", "<ver>.Login/captcha")
 # Role API (Hyperf sidebar: 角色相关); checkPermission without an argument requires the path, e.g. role/create
 for action in ("list", "create", "update", "delete", "assign", "user"):
     Route.post(f"/<ver>/role/{action}", f"<ver>.Role/{action}").middleware("checkLogin", "checkPermission")
+
+# Pages outside the versions, unsigned (app/controller/docs.py): the OpenAPI document, the
+# interactive docs page and its assets, served by the app itself so the page works offline.
+Route.get("/openapi.json", "Docs/openapi")
+Route.get("/docs", "Docs/page")
+for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "docs.css", "docs.js", "sign.js", "md5.js"):
+    Route.get(f"/docs/{asset}", "Docs/asset")

@@ -2,6 +2,11 @@
 
 `<ver>` stands for every configured version and resolves the controller to
 `app/controller/<ver>/<name>.py`; a version whose controller lacks the action does not serve it.
+
+A path without `<ver>` declares an unversioned page instead (`Route.get('/openapi.json',
+'Docs/openapi')`, controller in `app/controller/docs.py`): served at exactly that path, outside
+the versions, the signature check and the envelope. Pages live in `Route.pages`, not in
+`Route.rules`, so the API tables and the OpenAPI document list only the API routes.
 """
 from __future__ import annotations
 
@@ -25,11 +30,13 @@ class Route:
     """Collects the rules that route/app.py declares."""
 
     rules: list[RouteRule] = []
+    # Unversioned pages (paths without `<ver>`): the OpenAPI document, the docs page and its assets.
+    pages: list[RouteRule] = []
 
     @classmethod
     def rule(cls, method: str, path: str, target: str) -> RouteRule:
         entry = RouteRule(method.upper(), path, target)
-        cls.rules.append(entry)
+        (cls.rules if "<ver>" in path else cls.pages).append(entry)
         return entry
 
     @classmethod

@@ -1,0 +1,63 @@
+/* The docs page: Swagger UI on /openapi.json, with "Try it out" requests signed in the browser
+ * (sign.js + md5.js) with the secret typed into the page; nothing leaves this server. */
+(function () {
+  "use strict";
+  var STORE = "loginApiDocs";
+
+  function field(id) { return document.getElementById(id); }
+
+  function saved() {
+    try { return JSON.parse(window.sessionStorage.getItem(STORE) || "{}"); } catch (e) { return {}; }
+  }
+
+  function save() {
+    try {
+      window.sessionStorage.setItem(STORE, JSON.stringify({ secret: field("secret").value, appid: field("appid").value }));
+    } catch (e) { /* storage may be off; the fields still work */ }
+  }
+
+  /* Adds timestamp, nonce (and appid) to a JSON body and the `sign` header over query + body. */
+  function signRequest(request) {
+    if (String(request.method || "").toUpperCase() !== "POST" || !field("autosign").checked) return request;
+    var body = {};
+    if (typeof request.body === "string" && request.body.trim()) {
+      try { body = JSON.parse(request.body); } catch (e) { return request; }
+    }
+    if (!body || typeof body !== "object" || Array.isArray(body)) return request;
+    body.timestamp = Math.floor(Date.now() / 1000);
+    body.nonce = LoginApiSign.nonce();
+    var appid = field("appid").value.trim();
+    if (appid) body.appid = appid; else delete body.appid;
+    if (body.token === "string") delete body.token; // Swagger UI's placeholder
+    var params = {};
+    var url = new URL(request.url, window.location.href);
+    url.searchParams.forEach(function (value, key) { params[key] = value; });
+    Object.keys(body).forEach(function (key) { params[key] = body[key]; });
+    var secret = field("secret").value;
+    var canonical = LoginApiSign.canonical(params, secret);
+    request.body = JSON.stringify(body);
+    request.headers = request.headers || {};
+    request.headers["Content-Type"] = "application/json";
+    request.headers.sign = loginApiMd5(canonical);
+    field("canonical").textContent = canonical.slice(0, canonical.length - secret.length) + "•".repeat(secret.length);
+    return request;
+  }
+
+  window.addEventListener("load", function () {
+    var state = saved();
+    field("secret").value = state.secret || "";
+    field("appid").value = state.appid || "";
+    field("secret").addEventListener("input", save);
+    field("appid").addEventListener("input", save);
+    window.ui = SwaggerUIBundle({
+      url: "/openapi.json",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      presets: [SwaggerUIBundle.presets.apis],
+      layout: "BaseLayout",
+      defaultModelsExpandDepth: 0,
+      docExpansion: "list",
+      requestInterceptor: signRequest
+    });
+  });
+})();

@@ -1,0 +1,348 @@
+"""Writes the Postman collection and environment of this folder from the code: `python postman/build.py`.
+
+    python postman/build.py            rewrite login-api.postman_collection.json and login-api.postman_environment.json
+    python postman/build.py --check    only report whether they are stale (exit 1 when they are)
+
+Every endpoint of both versions is called, in a chain that hands its tokens on through collection
+variables: send SMS → register → JWT get → status → refresh → login → test → deactivate → refused,
+then the role API as an administrator. Each request's tests check the HTTP status, the version's
+envelope, the catalog code (app/common/error.py) and the shape of `data` (app/common/openapi.py).
+The collection-level pre-request script adds `timestamp` and `nonce` and signs every request as
+SPEC §4 says; its signer is app/view/docs/sign.js, the same file the docs page uses.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.common.error import BY_NAME  # noqa: E402
+from app.common import openapi  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+COLLECTION = HERE / "login-api.postman_collection.json"
+ENVIRONMENT = HERE / "login-api.postman_environment.json"
+SIGN_JS = ROOT / "app" / "view" / "docs" / "sign.js"
+SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+NAMESPACE = uuid.UUID("5b0b8f64-6c55-4a43-9d53-4a3f5d6b9c11")
+
+# The environment: where the server is, its secret, and the users the run uses.
+ENVIRONMENT_VALUES: list[tuple[str, str, str]] = [
+    ("base_url", "http://127.0.0.1:8000", "default"),
+    ("sign_secret", "postman-sign-secret-change-me", "secret"),
+    ("appid", "", "default"),
+    ("account", "", "default"),      # empty: a fresh account each run (registration is once per account)
+    ("phone", "", "default"),        # empty: a fresh mainland mobile number each run
+    ("account_v1", "", "default"),   # the same, for the v1 folder's user
+    ("phone_v1", "", "default"),
+    ("password", "secret_123", "secret"),
+    ("admin_account", "postman_admin", "default"),  # make it: python server.py user:create ... --admin
+    ("admin_phone", "13800000000", "default"),
+    ("admin_password", "admin_12345", "secret"),
+]
+
+# Glue between the sandbox and sign.js: runs before every request of the collection.
+PREREQUEST_GLUE = r"""
+// ---- sign this request (SPEC §4): timestamp + nonce into the JSON body, `sign` over query + body ----
+(function signRequest() {
+  var secret = pm.variables.get("sign_secret") || "";
+  var appid = pm.variables.get("appid");
+  var raw = pm.request.body && pm.request.body.mode === "raw" ? pm.variables.replaceIn(pm.request.body.raw || "") : "";
+  var body = raw.trim() ? JSON.parse(raw) : {};
+  body.timestamp = Math.floor(Date.now() / 1000);
+  body.nonce = loginApiNonce();
+  if (appid) body.appid = appid;
+  var params = {};
+  pm.request.url.query.each(function (q) {
+    if (!q.disabled) params[q.key] = pm.variables.replaceIn(q.value === null || q.value === undefined ? "" : String(q.value));
+  });
+  Object.keys(body).forEach(function (key) { params[key] = body[key]; });
+  var canonical = loginApiCanonical(params, secret);
+  pm.request.body.update({ mode: "raw", raw: JSON.stringify(body), options: { raw: { language: "json" } } });
+  pm.request.headers.upsert({ key: "Content-Type", value: "application/json" });
+  pm.request.headers.upsert({ key: "sign", value: require("crypto-js").MD5(canonical).toString() });
+})();
+""".strip("\n")
+
+PICK_USER = r"""
+// This folder registers a user of its own: the environment's {account}/{phone}, or fresh ones.
+var account = pm.variables.get("{account}"), phone = pm.variables.get("{phone}");
+if (!account) account = "pm_" + Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);
+if (!phone) phone = "139" + String(Math.floor(Math.random() * 1e8)).padStart(8, "0");
+pm.collectionVariables.set("run_account_{v}", account);
+pm.collectionVariables.set("run_phone_{v}", phone);
+pm.collectionVariables.set("run_role_{v}", "pm_{v}_" + Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36));
+""".strip("\n")
+
+
+class Raw(str):
+    """A body value written into the JSON text as it is (an unquoted `{{number}}` variable)."""
+
+
+@dataclass
+class Step:
+    name: str
+    path: str                      # within the version: "/login/jwt/get"
+    body: dict[str, Any]
+    expect: str                    # catalog name of the answer
+    token: str | None = None       # collection variable holding the bearer token
+    query: dict[str, str] = field(default_factory=dict)
+    save: dict[str, str] = field(default_factory=dict)   # variable → JS expression over `body`
+    checks: list[str] = field(default_factory=list)      # extra JS test lines
+    pre: str = ""                  # request-level pre-request script
+    data: Any = "action"           # "action": the action's data schema; None: empty data
+
+
+def steps(v: str) -> list[Step]:
+    """The chain of one version's folder; {{…_v}} variables are this version's."""
+    account, phone, role = f"{{{{run_account_{v}}}}}", f"{{{{run_phone_{v}}}}}", f"{{{{run_role_{v}}}}}"
+    english = {"v1": "Success", "v2": "ok"}[v]
+    return [
+        # First, as its pre-request script picks the folder's user: the collection's signing runs before a
+        # request's own pre-request script, so no request may use what its own script sets.
+        Step("captcha (and pick this folder's user)", "/captcha", {}, "OK",
+             pre=PICK_USER.replace("{account}", "account" if v == "v2" else "account_v1")
+             .replace("{phone}", "phone" if v == "v2" else "phone_v1").replace("{v}", v)),
+        Step("send SMS code (debug mode answers it)", "/login/send/sms", {"phone": phone}, "OK",
+             save={f"sms_code_{v}": "body.data.code"}),
+        Step("send SMS code again → still valid (English)", "/login/send/sms", {"phone": phone, "lang": "en"},
+             "SMS_STILL_VALID", checks=['pm.test("message is English", function () { '
+                                        f'pm.expect(body.{"message" if v == "v1" else "msg"}).to.match(/still valid/); }});']),
+        Step("register", "/login/register", {"account": account, "password": "{{password}}",
+                                             "password_confirmation": "{{password}}", "phone": phone,
+                                             "code": f"{{{{sms_code_{v}}}}}"}, "CREATED"),
+        Step("JWT get", "/login/jwt/get", {"account": account, "pwd": "{{password}}"}, "LOGIN_OK",
+             save={f"jwt_{v}": "body.data.jwt", f"refresh_jwt_{v}": "body.data.refresh_jwt"}),
+        Step("JWT status", "/login/jwt/status", {"jwt": f"{{{{jwt_{v}}}}}"}, "OK",
+             save={f"uid_{v}": "body.data.uid"},
+             checks=['pm.test("a day to live", function () { pm.expect(body.data.exp).to.be.within(1, 86400); });']),
+        Step("JWT refresh", "/login/jwt/refresh", {"jwt": f"{{{{refresh_jwt_{v}}}}}"}, "OK",
+             save={f"access_jwt_{v}": "body.data"}),
+        Step("login (md5 token) by phone", "/login", {"username": phone, "password": "{{password}}"}, "LOGIN_OK",
+             save={f"token_{v}": "body.data.token"},
+             checks=['pm.test("md5-style token", function () { pm.expect(body.data.token).to.match(/^[0-9a-f]{32}$/); });']),
+        Step("test (the logged-in user, lang=en in the query)", "/test", {}, "OK", token=f"token_{v}",
+             query={"lang": "en"},
+             checks=[f'pm.test("it is the registered user", function () {{ pm.expect(body.data.uid).to.eql('
+                     f'Number(pm.collectionVariables.get("uid_{v}"))); pm.expect(body.data.phone).to.eql('
+                     f'pm.collectionVariables.get("run_phone_{v}")); }});',
+                     f'pm.test("English message", function () {{ pm.expect(body.{"message" if v == "v1" else "msg"})'
+                     f'.to.eql("{english}"); }});']),
+        Step("JWT deactivate (ends the session)", "/login/jwt/deactivate", {"jwt": f"{{{{access_jwt_{v}}}}}"}, "OK"),
+        Step("JWT status → refused after deactivate", "/login/jwt/status", {"jwt": f"{{{{jwt_{v}}}}}"},
+             "TOKEN_INVALID"),
+        Step("JWT refresh → refused after deactivate", "/login/jwt/refresh", {"jwt": f"{{{{refresh_jwt_{v}}}}}"},
+             "TOKEN_INVALID"),
+        Step("admin login", "/login", {"username": "{{admin_account}}", "password": "{{admin_password}}"},
+             "LOGIN_OK", save={f"admin_token_{v}": "body.data.token"}),
+        Step("role list", "/role/list", {"page": Raw("1"), "limit": Raw("20")}, "OK", token=f"admin_token_{v}"),
+        Step("role create", "/role/create", {"name": role, "title": "Postman reader", "permissions": ["role/list"]},
+             "CREATED", token=f"admin_token_{v}", save={f"role_id_{v}": "body.data.id"}),
+        Step("role update", "/role/update", {"id": Raw(f"{{{{role_id_{v}}}}}"), "title": "Postman lister"}, "OK",
+             token=f"admin_token_{v}",
+             checks=['pm.test("title changed", function () { pm.expect(body.data.title).to.eql("Postman lister"); });']),
+        Step("role assign (to the registered user)", "/role/assign",
+             {"uid": Raw(f"{{{{uid_{v}}}}}"), "rid": [Raw(f"{{{{role_id_{v}}}}}")]}, "OK", token=f"admin_token_{v}"),
+        Step("role user", "/role/user", {"uid": Raw(f"{{{{uid_{v}}}}}")}, "OK", token=f"admin_token_{v}",
+             checks=['pm.test("granted role/list", function () { '
+                     'pm.expect(body.data.permissions).to.include("role/list"); });']),
+        Step("role list as the user (granted)", "/role/list", {}, "OK", token=f"token_{v}"),
+        Step("role delete", "/role/delete", {"id": Raw(f"{{{{role_id_{v}}}}}")}, "OK", token=f"admin_token_{v}"),
+        Step("role list as the user → refused after delete", "/role/list", {}, "PERMISSION_DENIED", token=f"token_{v}"),
+    ]
+
+
+def action_of(path: str) -> str:
+    """The ACTIONS key of the route at `path` (within a version), from route/app.py."""
+    import route.app  # noqa: F401 - declares the routes
+    from app.common.route import Route
+
+    for rule in Route.rules:
+        if rule.path.replace("/<ver>", "").lower() == path.lower():
+            return openapi.action_key(rule)
+    raise KeyError(f"no route {path}")
+
+
+def _js(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _raw_body(body: dict[str, Any]) -> str:
+    def text(value: Any) -> str:
+        if isinstance(value, Raw):
+            return str(value)
+        if isinstance(value, list):
+            return "[" + ", ".join(text(v) for v in value) + "]"
+        return _js(value)
+    if not body:
+        return "{}"
+    return "{\n" + ",\n".join(f"  {_js(k)}: {text(v)}" for k, v in body.items()) + "\n}"
+
+
+def _resolve(schema: Any) -> Any:
+    components = {"#/components/schemas/Role": openapi._ROLE, "#/components/schemas/UserRoles": openapi._USER_ROLES}
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _resolve(components[schema["$ref"]])
+        return {k: _resolve(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_resolve(v) for v in schema]
+    return schema
+
+
+def shape_checks(schema: dict[str, Any], expr: str) -> list[str]:
+    """JS assertions that `expr` has the JSON Schema's type, required keys and patterns (recursively)."""
+    kind = schema.get("type")
+    lines: list[str] = []
+    label = _js(expr.replace("body.", "", 1))
+    if kind == "object":
+        lines.append(f"pm.expect({expr}, {label}).to.be.an('object').that.is.not.an('array');")
+        for key in schema.get("required", []):
+            lines.append(f"pm.expect({expr}, {label}).to.have.property({_js(key)});")
+        for key, sub in schema.get("properties", {}).items():
+            lines += shape_checks(sub, f"{expr}.{key}")
+    elif kind == "array":
+        lines.append(f"pm.expect({expr}, {label}).to.be.an('array');")
+        items = schema.get("items")
+        if items:
+            inner = shape_checks(items, f"{expr}[0]")
+            if inner:
+                lines.append(f"if ({expr}.length) {{ {' '.join(inner)} }}")
+    elif kind == "integer":
+        lines.append(f"pm.expect(Number.isInteger({expr}), {label} + ' is an integer').to.be.true;")
+    elif kind == "string":
+        lines.append(f"pm.expect({expr}, {label}).to.be.a('string');")
+        if "pattern" in schema:
+            lines.append(f"pm.expect({expr}, {label}).to.match(new RegExp({_js(schema['pattern'])}));")
+    return lines
+
+
+def test_script(v: str, step: Step) -> list[str]:
+    answer = BY_NAME[step.expect]
+    ok = answer.http < 400
+    code = answer.code(v)
+    lines = ["var body = pm.response.json();",
+             f'pm.test("HTTP {answer.http}", function () {{ pm.response.to.have.status({answer.http}); }});']
+    if v == "v1":
+        lines.append('pm.test("v1 envelope {message, data, errorcode}", function () { '
+                     'pm.expect(Object.keys(body).sort()).to.eql(["data", "errorcode", "message"]); '
+                     'pm.expect(body.message).to.be.a("string").and.not.be.empty; });')
+        lines.append(f'pm.test("errorcode {code} ({answer.name})", function () {{ pm.expect(body.errorcode).to.eql({code}); }});')
+    else:
+        lines.append('pm.test("v2 envelope {code, msg, status, data}", function () { '
+                     'pm.expect(Object.keys(body).sort()).to.eql(["code", "data", "msg", "status"]); '
+                     f'pm.expect(body.msg).to.be.a("string").and.not.be.empty; pm.expect(body.status).to.eql({_js(ok)}); }});')
+        lines.append(f'pm.test("code {code} ({answer.name})", function () {{ pm.expect(body.code).to.eql({code}); }});')
+    data: Any = None
+    if ok and step.data == "action":
+        data = openapi.ACTIONS[action_of(step.path)].data
+        if data == "sms":
+            data = {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}
+    if data is None:
+        empty = "{}" if v == "v1" else "[]"
+        lines.append(f'pm.test("data is {empty}", function () {{ pm.expect(body.data).to.eql({empty}); }});')
+    else:
+        checks = " ".join(shape_checks(_resolve(data), "body.data"))
+        lines.append(f'pm.test("data shape", function () {{ {checks} }});')
+    lines += step.checks
+    for variable, js in step.save.items():
+        lines.append(f"if (pm.response.code < 300) pm.collectionVariables.set({_js(variable)}, {js});")
+    return lines
+
+
+def _request(v: str, step: Step) -> dict[str, Any]:
+    path = f"/{v}{step.path}"
+    url: dict[str, Any] = {"raw": "{{base_url}}" + path, "host": ["{{base_url}}"], "path": path.strip("/").split("/")}
+    if step.query:
+        url["raw"] += "?" + "&".join(f"{k}={val}" for k, val in step.query.items())
+        url["query"] = [{"key": k, "value": val} for k, val in step.query.items()]
+    request: dict[str, Any] = {
+        "method": "POST",
+        "header": [{"key": "Content-Type", "value": "application/json"}],
+        "body": {"mode": "raw", "raw": _raw_body(step.body), "options": {"raw": {"language": "json"}}},
+        "url": url,
+        "description": f"`POST {path}` — expects {step.expect} "
+                       f"({'errorcode' if v == 'v1' else 'code'} {BY_NAME[step.expect].code(v)}, "
+                       f"HTTP {BY_NAME[step.expect].http}).",
+    }
+    if step.token:
+        request["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": f"{{{{{step.token}}}}}", "type": "string"}]}
+    events = []
+    if step.pre:
+        events.append({"listen": "prerequest", "script": {"type": "text/javascript", "exec": step.pre.split("\n")}})
+    events.append({"listen": "test", "script": {"type": "text/javascript", "exec": test_script(v, step)}})
+    return {"name": step.name, "event": events, "request": request}
+
+
+def prerequest_script() -> str:
+    """The collection-level pre-request script: sign.js, then the glue that signs the request."""
+    return SIGN_JS.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + PREREQUEST_GLUE + "\n"
+
+
+def collection() -> dict[str, Any]:
+    folders = []
+    variables: list[dict[str, str]] = []
+    for v, title in (("v2", "v2 — Hyperf envelope {code, msg, status, data}"),
+                     ("v1", "v1 — ThinkPHP envelope {message, data, errorcode}")):
+        items = [_request(v, step) for step in steps(v)]
+        folders.append({"name": title, "item": items,
+                        "description": f"Every endpoint of {v}, chained: each request hands its tokens on in "
+                                       f"collection variables ending in _{v}."})
+        for name in ("run_account", "run_phone", "run_role", "sms_code", "jwt", "refresh_jwt", "uid", "access_jwt",
+                     "token", "admin_token", "role_id"):
+            variables.append({"key": f"{name}_{v}", "value": ""})
+    return {
+        "info": {
+            "_postman_id": str(uuid.uuid5(NAMESPACE, "collection")),
+            "name": "Login API",
+            "description": ("Every endpoint of both versions of the login API, chained (send SMS → register → JWT get → "
+                            "status → refresh → login → test → deactivate → refused, then the role API as an "
+                            "administrator). The collection's pre-request script adds `timestamp` and `nonce` and "
+                            "signs each request with `sign_secret` (SPEC §4). Run the server with APP_DEBUG=1 (the "
+                            "SMS code comes back in the response) and create the administrator of the environment: "
+                            "`python server.py user:create --account postman_admin --phone 13800000000 "
+                            "--password admin_12345 --admin`. Generated by postman/build.py."),
+            "schema": SCHEMA,
+        },
+        "event": [{"listen": "prerequest", "script": {"type": "text/javascript",
+                                                       "exec": prerequest_script().rstrip("\n").split("\n")}}],
+        "variable": variables,
+        "item": folders,
+    }
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid5(NAMESPACE, "environment")),
+        "name": "Login API (local)",
+        "values": [{"key": k, "value": v, "type": t, "enabled": True} for k, v, t in ENVIRONMENT_VALUES],
+        "_postman_variable_scope": "environment",
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    files = {COLLECTION: render(collection()), ENVIRONMENT: render(environment())}
+    stale = [path for path, text in files.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    if "--check" in argv:
+        for path in stale:
+            print(f"stale: {path.relative_to(ROOT)} (run `python postman/build.py`)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,132 @@
+"""GET /docs: an interactive page that works offline. Every asset it references is served by the app
+itself; headless Chromium, its network limited to this machine, renders Swagger UI with every route."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+import requests
+
+import route.app  # noqa: F401 - declares the routes
+from app.common.route import Route
+from tests.support import LiveServer
+
+CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"))
+                 if p and os.path.exists(p)), None)
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "script" and attributes.get("src"):
+            self.urls.append(attributes["src"] or "")
+        if tag == "link" and attributes.get("href"):
+            self.urls.append(attributes["href"] or "")
+
+
+def _page(server: LiveServer) -> requests.Response:
+    response = requests.get(server.url + "/docs", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    return response
+
+
+def test_every_asset_is_served_locally(server: LiveServer) -> None:
+    parser = _Assets()
+    parser.feed(_page(server).text)
+    assert any(url.endswith("swagger-ui-bundle.js") for url in parser.urls)
+    assert any(url.endswith("swagger-ui.css") for url in parser.urls)
+    for url in parser.urls:
+        absolute = urljoin(server.url + "/docs", url)
+        assert urlparse(absolute).netloc == urlparse(server.url).netloc, f"{url} is not served by the app"
+        response = requests.get(absolute, timeout=30)
+        assert response.status_code == 200, url
+        assert len(response.content) > 100, url
+    assert requests.get(server.url + "/docs/swagger-ui-bundle.js", timeout=30).headers["content-type"].startswith(
+        "text/javascript")
+    # and nothing beside the listed assets
+    missing = requests.get(server.url + "/docs/../server.py", timeout=30)
+    assert missing.status_code == 404
+    assert requests.get(server.url + "/docs/index.j2", timeout=30).status_code == 404
+
+
+def test_page_explains_how_to_sign(server: LiveServer) -> None:
+    text = _page(server).text
+    for phrase in ("How to sign", "timestamp", "nonce", "&amp;key=", "md5", "sign</code> header",
+                   "f631f0e462db6c880048d2f78d4f65ab", "/openapi.json"):
+        assert phrase in text, phrase
+
+
+def test_pages_are_outside_the_versions(server: LiveServer) -> None:
+    assert requests.get(server.url + "/v2/docs", timeout=30).status_code == 404
+    assert requests.get(server.url + "/v1/openapi.json", timeout=30).status_code == 404
+    refused = requests.post(server.url + "/openapi.json", timeout=30)
+    assert refused.status_code == 405 and refused.json()["code"] == 9905
+    assert {rule.path for rule in Route.pages} >= {"/docs", "/openapi.json"}
+    assert not any("<ver>" in rule.path for rule in Route.pages)
+    assert not any(rule.path in ("/docs", "/openapi.json") for rule in Route.rules)
+
+
+def _chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    profile = tempfile.mkdtemp(prefix="login-api-chromium-")
+    try:
+        return subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+             # the network is this machine only: every other host resolves to nothing, and any other
+             # address goes through a proxy that is not there
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+             "--proxy-server=http://127.0.0.1:9",  # loopback bypasses a proxy by default
+             *args], capture_output=True, text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
+                                             "the assets test above still checks the page is self-contained")
+def test_renders_offline_in_headless_chromium(server: LiveServer, tmp_path: Path) -> None:
+    url = server.url + "/docs"
+    dom = _chromium("--virtual-time-budget=15000", "--run-all-compositor-stages-before-draw", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    # Swagger UI drew the document: the title, both version sections and the operations
+    assert 'class="swagger-ui' in html, html[:2000]
+    assert "Login API" in html
+    assert len(re.findall(r'class="opblock opblock-post', html)) >= 2 * len(Route.rules), "not every route drawn"
+    for path in ("/v1/login", "/v2/login/jwt/get", "/v2/role/assign"):
+        assert path in html
+    assert "Failed to load API definition" not in html
+
+    shot = tmp_path / "docs.png"
+    done = _chromium("--virtual-time-budget=15000", "--window-size=1280,1600", "--hide-scrollbars",
+                     f"--screenshot={shot}", url)
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.size == (1280, 1600)
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
+    # a blank or error page has a handful of colours; the drawn page has text, buttons and coloured methods
+    assert len(colours) > 200, len(colours)
+    keep = os.environ.get("DOCS_SCREENSHOT")
+    if keep:
+        shutil.copy(shot, keep)
+
+
+def test_readme_shows_the_docs_page() -> None:
+    from tests.support import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "<http://127.0.0.1:8000/docs>" in readme and "`/openapi.json`" in readme
