@@ -27,7 +27,18 @@ VECTORS = json.loads((ROOT.parent / "shared" / "sign-vectors.json").read_text(en
 
 def code_blocks(language: str = "") -> list[str]:
     """The fenced code blocks of the README whose info string is `language`."""
-    return re.findall(rf"^```{language}\n(.*?)^```$", README, re.S | re.M)
+    blocks: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    for line in README.splitlines():
+        if line.startswith("```"):
+            if current is None:  # an opening fence, with its info string
+                current = (line[3:].strip(), [])
+            else:                # the closing fence of the open block
+                blocks.append(current)
+                current = None
+        elif current is not None:
+            current[1].append(line)
+    return ["\n".join(lines) + "\n" for info, lines in blocks if info == language]
 
 
 @pytest.mark.parametrize("name", sorted(BLOCKS))
