@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from peewee import Case
-
 from app.common.database import db_write
 from app.common.error import ApiException
 from app.common.rate_limit import RateLimiter
@@ -88,10 +86,14 @@ class SmsCodeService:
         if row is None:
             return False
         if not hmac.compare_digest(row.code_hash, self.code_hash(phone, code)):
-            # One statement, so concurrent wrong tries are all counted and the last one burns the code.
-            # used_at is assigned first: MySQL evaluates SET left to right, so it must see the old count.
-            burned = Case(None, [(SmsCode.attempts + 1 >= self.settings.SMS_VERIFY_ATTEMPTS, now)], SmsCode.used_at)
-            SmsCode.update(used_at=burned, attempts=SmsCode.attempts + 1).where(SmsCode.id == row.id).execute()
+            # Count in the database (concurrent wrong tries are all counted), then burn the code once
+            # the count is reached. Two statements, not one: MySQL evaluates SET left to right and
+            # peewee orders it by field, so one statement would see the count differently per database.
+            # The caller's transaction holds the row between them.
+            SmsCode.update(attempts=SmsCode.attempts + 1).where(SmsCode.id == row.id).execute()
+            (SmsCode.update(used_at=now)
+             .where((SmsCode.id == row.id) & (SmsCode.attempts >= self.settings.SMS_VERIFY_ATTEMPTS)
+                    & SmsCode.used_at.is_null()).execute())
             return False
         # Conditional update: of two requests with the right code, exactly one uses it.
         return SmsCode.update(used_at=now).where((SmsCode.id == row.id) & SmsCode.used_at.is_null()).execute() == 1
