@@ -273,3 +273,23 @@ def register_user(client: Client, account: str, phone: str, password: str) -> No
     response = client.post("/login/register", {"account": account, "password": password,
                                                "password_confirmation": password, "phone": phone, "code": code})
     assert response.status_code == 201, response.text
+
+
+def fire(url: str, jobs: list[tuple[str, dict[str, Any]]]) -> list[requests.Response]:
+    """All `jobs` (path, params) at once: one connection each, released together by a barrier."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(jobs))
+
+    def one(job: tuple[str, dict[str, Any]]) -> requests.Response:
+        c = Client(url)
+        try:
+            body, signature = c.signed(job[1])
+            barrier.wait(30)
+            return c.http.post(url + job[0], json=body, headers={"sign": signature}, timeout=60)
+        finally:
+            c.http.close()
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return list(pool.map(one, jobs))

@@ -12,16 +12,14 @@ limit 51), `ceiling` (the fixed 100 failures per account per hour), `window` (LO
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import pytest
 import requests
 
-from tests.support import Client, LiveServer, expect_error, expect_ok
+from tests.support import Client, LiveServer, expect_error, expect_ok, fire
 
 ANSWER = "ABCD"                     # CAPTCHA_TEST_ANSWER of every server here
 PASSWORD = "right_pass_1"
@@ -274,21 +272,6 @@ def burst(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-def fire(url: str, jobs: list[tuple[str, dict[str, Any]]]) -> list[requests.Response]:
-    """All `jobs` (path, params) at once: one connection each, released together by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-
-    def one(job: tuple[str, dict[str, Any]]) -> requests.Response:
-        c = Client(url)
-        try:
-            body, signature = c.signed(job[1])
-            barrier.wait(30)
-            return c.http.post(url + job[0], json=body, headers={"sign": signature}, timeout=60)
-        finally:
-            c.http.close()
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(one, jobs))
 
 
 def test_fifty_parallel_failures_are_all_counted(burst: LiveServer) -> None:

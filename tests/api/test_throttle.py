@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -19,7 +18,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import requests
 
-from tests.support import Client, LiveServer, expect_error, expect_ok
+from tests.support import Client, LiveServer, expect_error, expect_ok, fire
 
 ANSWER = "ABCD"
 PASSWORD = "right_pass_1"
@@ -91,21 +90,6 @@ def limited(response: requests.Response, version: str, error: tuple[int, int, in
     return int(retry_after)
 
 
-def fire(url: str, jobs: list[tuple[str, dict[str, Any]]]) -> list[requests.Response]:
-    """All `jobs` (path, params) at once: one connection each, released together by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-
-    def one(job: tuple[str, dict[str, Any]]) -> requests.Response:
-        c = Client(url)
-        try:
-            body, signature = c.signed(job[1])
-            barrier.wait(30)
-            return c.http.post(url + job[0], json=body, headers={"sign": signature}, timeout=60)
-        finally:
-            c.http.close()
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(one, jobs))
 
 
 def wrong_code(code: str) -> str:
