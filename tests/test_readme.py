@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,16 @@ def code_blocks(language: str = "") -> list[str]:
         elif current is not None:
             current[1].append(line)
     return ["\n".join(lines) + "\n" for info, lines in blocks if info == language]
+
+
+def test_env_example_matches_the_settings() -> None:
+    from app.common.docs import render_env_example
+
+    path = Path(__file__).resolve().parent.parent / ".env.example"
+    assert path.read_text(encoding="utf-8") == render_env_example(), \
+        ".env.example is stale: run `python server.py docs:readme`"
+    # Every line is a comment, so copying it to .env changes nothing until a line is uncommented.
+    assert all(not line or line.startswith("#") for line in path.read_text(encoding="utf-8").splitlines())
 
 
 @pytest.mark.parametrize("name", sorted(BLOCKS))
