@@ -58,11 +58,18 @@ def _v4_audit_log() -> None:
     db.create_tables([AuditLog], safe=True)
 
 
+def _v5_cache_table() -> None:
+    from app.common.cache.database import create_cache_table
+
+    create_cache_table()
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
     (3, _v3_roles),
     (4, _v4_audit_log),
+    (5, _v5_cache_table),
 ]
 
 

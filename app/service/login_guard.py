@@ -54,31 +54,36 @@ class LoginGuard:
         user = await db_write(User.find_by_identity, identity)
         # One counter per account however it is spelled; unknown names are counted alike (no oracle).
         key = f"u{user.id}" if user else "n" + account_key(identity)
-        earlier = await self.limits.count(f"fail:{key}", self.settings.LOGIN_WINDOW) - 1
-        this_hour = await self.limits.count(f"failh:{key}", HOUR)
-        taken = {ip_key: HOUR, f"fail:{key}": self.settings.LOGIN_WINDOW, f"failh:{key}": HOUR}
-        if earlier >= self.settings.LOGIN_CAPTCHA_AFTER:
-            try:
-                await self.captcha.require(request)
-            except ApiException:
-                await self._give_back(taken)
-                raise
-        locked = this_hour > HOURLY_CEILING or await self.cache.get(f"lock:{key}") is not None
+        # The captcha threshold counts attempts still in flight as failures (so a parallel burst
+        # cannot pass it); the lock counts only failures that happened (so it never comes early).
+        in_flight = await self.limits.count(f"try:{key}", self.settings.LOGIN_WINDOW) - 1
         try:
-            # The password is verified even while locked, so a locked account answers in the same time.
-            user = await Auth.instance().attempt(identity, password)
-            if locked:
-                raise ApiException("LOGIN_FAILED", account=identity)
-        except ApiException as refusal:
-            if refusal.answer.name not in ("LOGIN_FAILED", "USER_NOT_FOUND"):
-                await self._give_back(taken)
+            failed = int(await self.cache.get(f"fail:{key}") or 0)
+            this_hour = await self.limits.count(f"failh:{key}", HOUR)
+            taken = {ip_key: HOUR, f"failh:{key}": HOUR}
+            if failed + in_flight >= self.settings.LOGIN_CAPTCHA_AFTER:
+                try:
+                    await self.captcha.require(request)
+                except ApiException:
+                    await self._give_back(taken)
+                    raise
+            locked = this_hour > HOURLY_CEILING or await self.cache.get(f"lock:{key}") is not None
+            try:
+                # The password is verified even while locked, so a locked account answers in the same time.
+                user = await Auth.instance().attempt(identity, password)
+                if locked:
+                    raise ApiException("LOGIN_FAILED", account=identity)
+            except ApiException as refusal:
+                if refusal.answer.name not in ("LOGIN_FAILED", "USER_NOT_FOUND"):
+                    await self._give_back(taken)
+                    raise
+                # A try while locked does not count towards the next lock.
+                outcome = "locked" if locked else await self._count_failure(key)
+                await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
                 raise
-            outcome = "locked" if locked else await self._maybe_lock(key, earlier + 1)
-            if locked:  # a try while locked does not count towards the next lock
-                await self._give_back({f"fail:{key}": self.settings.LOGIN_WINDOW})
-            await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
-            raise
-        await self._give_back({ip_key: HOUR, f"failh:{key}": HOUR})
+        finally:
+            await self.limits.count(f"try:{key}", self.settings.LOGIN_WINDOW, -1)
+        await self._give_back(taken)
         await self.cache.delete(f"fail:{key}")
         await self.audit.record("login", "ok", uid=user.id, account=identity, ip=ip)
         return user
@@ -87,8 +92,9 @@ class LoginGuard:
         for key, window in taken.items():
             await self.limits.count(key, window, -1)
 
-    async def _maybe_lock(self, key: str, failures: int) -> str:
-        """Lock the account when this failure reaches the threshold; the lock grows with each one."""
+    async def _count_failure(self, key: str) -> str:
+        """Count a failure; lock the account when it reaches the threshold, longer with each lock."""
+        failures = await self.limits.count(f"fail:{key}", self.settings.LOGIN_WINDOW)
         if failures < self.settings.LOGIN_LOCK_AFTER:
             return "failed"
         steps = self.settings.LOGIN_LOCK_STEPS

@@ -84,18 +84,19 @@ def _redis() -> Iterator[Backend]:
 
 def _database(backend: str) -> Iterator[Backend]:
     require(backend)
-    from app.common.cache.database import CacheEntry, DatabaseCache
+    from app.common.cache.database import CacheEntry, DatabaseCache, create_cache_table
     from app.common.database import init_database
     from app.model.base import db
 
     previous, collation = db.obj, CacheEntry.key.collation
-    # DatabaseCache() sets the key's collation on the model class for MySQL; a process runs on
+    # create_cache_table() sets the key's collation on the model class for MySQL; a process runs on
     # one database, but this one switches between them, so the field starts clean each time.
     CacheEntry.key.collation = None
     name, url = create_database(backend)
     database = init_database(url, 5000)
     try:
         with db.connection_context():
+            create_cache_table()  # migration 5 makes it in a real database
             cache_backend = Backend(backend, DatabaseCache, shared=True)
         yield cache_backend
     finally:

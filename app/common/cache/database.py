@@ -18,6 +18,13 @@ from app.model.base import BaseModel, db
 _PURGE_EVERY = 2000
 
 
+def create_cache_table() -> None:
+    """Create cache_entry; on MySQL its keys compare as bytes (captcha ids are case-sensitive)."""
+    if isinstance(db.obj, MySQLDatabase):
+        CacheEntry.key.collation = "utf8mb4_bin"
+    db.create_tables([CacheEntry], safe=True)
+
+
 class CacheEntry(BaseModel):
     key = CharField(max_length=191, primary_key=True)
     value = CharField(max_length=255)
@@ -35,11 +42,9 @@ def _live(key: str, now: float):
 
 class DatabaseCache(Cache):
     def __init__(self) -> None:
+        # The table comes from a migration (5), which holds the migration lock: workers and
+        # instances starting together must not race on CREATE TABLE (PostgreSQL can fail there).
         self._writes = 0
-        if isinstance(db.obj, MySQLDatabase):
-            # Keys are case-sensitive (captcha ids are); MySQL's default collation is not.
-            CacheEntry.key.collation = "utf8mb4_bin"
-        db.create_tables([CacheEntry], safe=True)
 
     def _sweep(self, now: float) -> None:
         self._writes += 1
