@@ -5,6 +5,9 @@ from typing import Any
 
 from app.common.error import ApiException
 
+# The window of every per-hour limit (per address, per account, SMS in total).
+HOUR = 3600
+
 
 class RateLimiter:
     def __init__(self, cache: Any):
@@ -12,9 +15,6 @@ class RateLimiter:
 
     async def refuse(self, key: str, error: str) -> None:
         """Raise `error` (HTTP 429) with the seconds until counter `key` starts over."""
-        await self._refuse(key, error)
-
-    async def _refuse(self, key: str, error: str) -> None:
         wait = max(1, await self.cache.ttl(key))
         raise ApiException(error, headers={"Retry-After": str(wait)})
 
@@ -22,12 +22,12 @@ class RateLimiter:
         """Refuse with `error` (HTTP 429, Retry-After) while counter `key` stands at `limit` or more."""
         count = await self.cache.get(key)
         if count is not None and int(count) >= limit:
-            await self._refuse(key, error)
+            await self.refuse(key, error)
 
     async def hit(self, key: str, limit: int, window: int, error: str) -> None:
         """Count one use and refuse it if it is past `limit`: atomic, so parallel uses cannot overshoot."""
         if await self.cache.incr(key, window) > limit:
-            await self._refuse(key, error)
+            await self.refuse(key, error)
 
     async def count(self, key: str, window: int, amount: int = 1) -> int:
         """Count an event (a failure) without refusing anything; -1 gives a taken count back."""

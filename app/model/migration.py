@@ -87,19 +87,17 @@ def migration_lock() -> Iterator[None]:
     SQLite needs none: each step's IMMEDIATE transaction already holds the only write lock.
     """
     if isinstance(db.obj, MySQLDatabase):
-        db.execute_sql("SELECT GET_LOCK('login_api_migrate', 60)")
-        try:
-            yield
-        finally:
-            db.execute_sql("SELECT RELEASE_LOCK('login_api_migrate')")
+        take, give = "SELECT GET_LOCK('login_api_migrate', 60)", "SELECT RELEASE_LOCK('login_api_migrate')"
     elif isinstance(db.obj, PostgresqlDatabase):
-        db.execute_sql("SELECT pg_advisory_lock(86130001)")
-        try:
-            yield
-        finally:
-            db.execute_sql("SELECT pg_advisory_unlock(86130001)")
+        take, give = "SELECT pg_advisory_lock(86130001)", "SELECT pg_advisory_unlock(86130001)"
     else:
         yield
+        return
+    db.execute_sql(take)
+    try:
+        yield
+    finally:
+        db.execute_sql(give)
 
 
 def migrate() -> int:

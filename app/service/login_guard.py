@@ -12,13 +12,12 @@ from app.common.auth import Auth
 from app.common.database import db_write
 from app.common.error import ApiException
 from app.common.keyed_lock import KeyedLock
-from app.common.rate_limit import RateLimiter
+from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
 from app.request import ApiRequest
 from app.service.audit import Audit
 from app.service.captcha import CaptchaService
 
-HOUR = 3600
 DAY = 86400
 # The ceiling no setting can lift (issue: never more than 100 failed attempts per account per hour).
 HOURLY_CEILING = 100

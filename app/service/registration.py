@@ -9,7 +9,7 @@ from peewee import IntegrityError
 from app.common.auth import Auth
 from app.common.database import db_write, write_transaction
 from app.common.error import ApiException
-from app.common.rate_limit import RateLimiter
+from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
 from app.service.sms_code import SmsCodeService
 
@@ -38,7 +38,7 @@ class Registration:
         password_hash = await Auth.instance().passwords.hash(data["password"])
         outcome = await db_write(self._create, data, password_hash)
         if outcome == "SMS_CODE_WRONG":
-            await self.limits.count(limit_key, 3600)
+            await self.limits.count(limit_key, HOUR)
         if isinstance(outcome, str):
             raise ApiException(outcome)
         return outcome

@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 
 from app.common.database import db_write
 from app.common.error import ApiException
-from app.common.rate_limit import RateLimiter
+from app.common.rate_limit import HOUR, RateLimiter
 from app.common.sms import SmsDriver, SmsSendError
 from app.model.sms_code import SmsCode
 
-HOUR = 3600
 MESSAGE = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
 
 
