@@ -114,7 +114,7 @@ def _derive(values: dict[str, Any]) -> None:
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{runtime / 'app.db'}"
     if not values["CACHE_PATH"]:
-        values["CACHE_PATH"] = str(runtime / "cache.db")
+        values["CACHE_PATH"] = str(runtime / "cache.lmdb")
     versions = [v.strip().lower() for v in values["VERSIONS"].split(",") if v.strip()]
     if not versions:
         raise ConfigError("setting VERSIONS: at least one version is needed")
@@ -148,7 +148,8 @@ def _derive(values: dict[str, Any]) -> None:
         values["TRUSTED_PROXIES"] = parse_networks(values["TRUSTED_PROXIES"])
     except ValueError as exc:
         raise ConfigError(f"setting TRUSTED_PROXIES: {exc}") from None
-    for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE"):
+    for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE",
+                 "CACHE_MAP_SIZE"):
         if values[name] <= 0:
             raise ConfigError(f"setting {name}: must be a positive number")
 

@@ -116,17 +116,21 @@ def test_unversioned_captcha_path_is_served(client: Client) -> None:
 
 def test_the_answer_is_stored_hashed(server: LiveServer, client: Client) -> None:
     """The answer is nowhere in the shared state in the clear (SPEC: stored hashed)."""
-    if not (server.runtime / "cache.db").exists() or "REDIS_URL" in server.env:
-        pytest.skip("reads the SQLite cache file; this run uses another cache")
-    import sqlite3
+    path = server.runtime / "cache.lmdb"
+    if not path.exists() or "REDIS_URL" in server.env:
+        pytest.skip("reads the LMDB cache file; this run uses another cache")
+    import lmdb
 
     captcha_id = new_captcha(client)
-    rows = []
-    for path in sorted(server.runtime.glob("cache*.db")):  # the cache is spread over shard files
-        with sqlite3.connect(path, timeout=10) as conn:
-            rows += conn.execute("SELECT key, value FROM cache WHERE key LIKE ?", (f"%{captcha_id}%",)).fetchall()
+    # This process has no other handle on the file, so opening it here is safe (LMDB's rule).
+    env = lmdb.open(str(path), subdir=False, readonly=True)
+    try:
+        with env.begin() as txn:
+            rows = [(k, v) for k, v in txn.cursor() if captcha_id.encode() in k]
+    finally:
+        env.close()
     assert len(rows) == 1, rows
-    value = rows[0][1]
+    value = rows[0][1][8:].decode()  # after the 8-byte expiry
     assert ANSWER.lower() not in value.lower() and len(value) >= 32, value
 
 

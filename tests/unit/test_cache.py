@@ -1,8 +1,10 @@
-"""One contract, every Cache implementation: SqliteCache, RedisCache, and DatabaseCache on MySQL and PostgreSQL.
+"""One contract, every Cache implementation: LmdbCache, RedisCache, and DatabaseCache on MySQL and PostgreSQL.
 
 Concurrent calls come from many threads, each running its own event loop (as many workers or
-instances would): SqliteCache and RedisCache get a connection of their own per thread, the
+instances would): LmdbCache and RedisCache get a cache object of their own per thread (LmdbCache
+objects on one file share the process's one LMDB environment, as LMDB requires), the
 DatabaseCache shares the process's pooled database and runs each call in a worker thread.
+Racing processes, as uvicorn's workers are, are in test_cache_lmdb.py.
 A backend whose server is down is skipped with a message saying so.
 """
 from __future__ import annotations
@@ -58,11 +60,11 @@ class Backend:
             return [f.result(timeout=60) for f in futures]
 
 
-def _sqlite(tmp_path: Path) -> Iterator[Backend]:
-    from app.common.cache.sqlite import SqliteCache
+def _lmdb(tmp_path: Path) -> Iterator[Backend]:
+    from app.common.cache.lmdb import LmdbCache
 
-    path = str(tmp_path / "cache.db")
-    yield Backend("sqlite", lambda: SqliteCache(path, busy_timeout_ms=5000), shared=False)
+    path = str(tmp_path / "cache.lmdb")
+    yield Backend("lmdb", lambda: LmdbCache(path, map_size_mb=64), shared=False)
 
 
 def _redis() -> Iterator[Backend]:
@@ -107,12 +109,12 @@ def _database(backend: str) -> Iterator[Backend]:
 
 
 @pytest.fixture(scope="module", params=[
-    "sqlite", pytest.param("redis", marks=pytest.mark.redis), pytest.param("mysql", marks=pytest.mark.mysql),
+    "lmdb", pytest.param("redis", marks=pytest.mark.redis), pytest.param("mysql", marks=pytest.mark.mysql),
     pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     """One store per implementation for the module; every test uses keys of its own."""
-    if request.param == "sqlite":
-        yield from _sqlite(tmp_path_factory.mktemp("cache"))
+    if request.param == "lmdb":
+        yield from _lmdb(tmp_path_factory.mktemp("cache"))
     elif request.param == "redis":
         yield from _redis()
     else:

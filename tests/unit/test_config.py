@@ -36,7 +36,8 @@ def test_defaults(tmp_path: Path) -> None:
     runtime = tmp_path / "runtime"
     assert s.RUNTIME_DIR == str(runtime)
     assert s.DATABASE_URL == f"sqlite:///{runtime / 'app.db'}"
-    assert s.CACHE_PATH == str(runtime / "cache.db")
+    assert s.CACHE_PATH == str(runtime / "cache.lmdb")
+    assert s.CACHE_MAP_SIZE == 4096
 
 
 def test_precedence_override_then_environment_then_env_file_then_default(tmp_path: Path) -> None:

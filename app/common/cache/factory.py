@@ -1,4 +1,4 @@
-"""Choose the cache: Redis when REDIS_URL is set, else a local SQLite file beside a SQLite database, else the main database."""
+"""Choose the cache: Redis when REDIS_URL is set, else a local LMDB file beside a SQLite database, else the main database."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +12,8 @@ def make_cache(settings: Any) -> Cache:
         from app.common.cache.redis import RedisCache
         return RedisCache(settings.REDIS_URL, settings.REDIS_PREFIX)
     if settings.DATABASE_URL.startswith("sqlite"):
-        from app.common.cache.sqlite import SqliteCache
-        return SqliteCache(settings.CACHE_PATH, busy_timeout_ms=settings.DB_BUSY_TIMEOUT)
+        from app.common.cache.lmdb import LmdbCache
+        return LmdbCache(settings.CACHE_PATH, map_size_mb=settings.CACHE_MAP_SIZE)
     # Several instances on one MySQL/PostgreSQL share state through it when there is no Redis.
     from app.common.cache.database import DatabaseCache
     return DatabaseCache()
