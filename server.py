@@ -6,21 +6,20 @@
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import sys
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from starlette.applications import Starlette  # noqa: E402
-from starlette.routing import Route as StarletteRoute  # noqa: E402
-
 from config import ConfigError, Settings, load_settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from app.http import Http
 
 log = logging.getLogger("login_api")
 
@@ -52,7 +51,7 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
-def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlette:
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     """The ASGI application; `settings` is a Settings object or a dict of overrides."""
     import route.app  # noqa: F401 - declares the routes
     from app.common.auth import Auth
@@ -66,6 +65,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
     from app.service.sms_code import SmsCodeService
     from app.container import Container
     from app.dispatcher import Dispatcher
+    from app.http import Http
     from config.middleware import ALIAS
 
     settings = boot(settings)
@@ -81,16 +81,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Starlett
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
     Auth.install(settings)
-    dispatcher = Dispatcher(container, Route.rules, ALIAS)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await container.cache.close()
-
-    app = Starlette(routes=[StarletteRoute("/{path:path}", dispatcher)], lifespan=lifespan)
-    app.state.container = container
-    return app
+    return Http(container, Dispatcher(container, Route.rules, ALIAS))
 
 
 def main(argv: list[str]) -> int:

@@ -129,9 +129,9 @@ def boom_app(tmp_path: Path) -> Iterator[Dispatcher]:
         app = server.create_app({"RUNTIME_DIR": str(tmp_path / "runtime"), "SIGN_SECRET": SIGN_SECRET,
                                  "JWT_SECRET": JWT_SECRET, "SIGN_REQUIRED": 0, "APP_DEBUG": debug,
                                  "LOG_LEVEL": "critical"})
-        containers.append(app.state.container)
+        containers.append(app.container)
         rules = [RouteRule("POST", "/<ver>/test", "<ver>.Login/test", ["boom"])]
-        return Dispatcher(app.state.container, rules, {"boom": f"{__name__}.Boom"})
+        return Dispatcher(app.container, rules, {"boom": f"{__name__}.Boom"})
 
     containers: list[Any] = []
     yield build

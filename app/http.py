@@ -1,0 +1,49 @@
+"""The ASGI application (ThinkPHP's think\\Http): requests to the dispatcher, lifespan to the container.
+
+The dispatcher is this service's router: it resolves (version, path) with one dict lookup and
+turns every failure into the version's envelope. Mounting it as the only route of a Starlette
+app added a regex match and three layers of wrappers (error and exception middleware, router)
+to every request and every message sent (about 8 µs a request, measured with bench/), for
+nothing this service uses, so the server calls the dispatcher directly. Responses, settings
+and the test client are still Starlette's.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.container import Container
+from app.dispatcher import Dispatcher
+
+log = logging.getLogger("login_api.http")
+
+
+class Http:
+    def __init__(self, container: Container, dispatcher: Dispatcher):
+        self.container = container
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.dispatcher(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        """Nothing to start (connections open on first use); at shutdown, close the cache."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.container.cache.close()
+                except Exception as exc:  # noqa: BLE001 - shutdown goes on; say what failed
+                    log.warning("closing the cache failed: %s", exc)
+                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
