@@ -123,14 +123,16 @@ def test_a_new_boot_starts_afresh_and_the_same_boot_keeps_the_entries(tmp_path: 
 def test_expired_entries_are_swept_as_writes_go_on(tmp_path: Path) -> None:
     cache = LmdbCache(str(tmp_path / "cache.lmdb"), map_size_mb=64)
     try:
-        for i in range(3000):
+        for i in range(2000):
             run(cache.add(f"old:{i}", "1", 1))
         time.sleep(1.1)
-        for i in range(3000):
+        for i in range(4000):
             run(cache.add(f"new:{i}", "1", 600))
         entries = cache._env.stat()["entries"]
-        # 3,000 live; 3,000 writes sweep 3,000 / 64 × 256 entries: the expired ones are gone.
-        assert entries == 3000, entries
+        # 4,000 writes sweep 4,000 / 128 × 256 = 7,936 entries, more than the 6,000 the file ever
+        # held: the 2,000 expired ones are gone, the 4,000 live ones are all there.
+        assert entries == 4000, entries
+        assert run(cache.get("new:0")) == "1" and run(cache.get("old:0")) is None
     finally:
         run(cache.close())
 
