@@ -109,6 +109,17 @@ async def db_write(fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(_pooled, fn, *args)
 
 
+def run_fixed(sql: str, params: tuple) -> Any:
+    """Execute a fixed statement (built once, with db.param placeholders) and return its cursor.
+
+    On SQLite it goes straight to the thread's sqlite3 connection: peewee's execute_sql adds
+    1.5-5 µs of bookkeeping a call, a third of what the hot path's token lookup itself costs.
+    """
+    if _inline_reads:
+        return db.connection().execute(sql, params)
+    return db.execute_sql(sql, params)
+
+
 def check_connection() -> None:
     """Open and close one connection, so a wrong DATABASE_URL fails at start with a clear message."""
     try:

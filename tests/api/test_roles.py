@@ -191,6 +191,23 @@ def test_grant_use_revoke_via_api_v2(client: Client, admin: dict[str, Any], plai
     assert status["uid"] == plain["uid"]
 
 
+def test_test_route_and_md5_status_show_the_roles_the_database_has_now(
+        client: Client, admin: dict[str, Any], plain: dict[str, Any], role_factory: Any) -> None:
+    """`rid` of /test and of an md5 token's status: every role, in id order, as of this request."""
+    roles = [role_factory([]) for _ in range(3)]
+    wanted = [str(r["id"]) for r in sorted(roles, key=lambda r: r["id"])]
+    md5 = md5_login(client, plain["account"])
+    ok(client, "v2", "assign", {"uid": plain["uid"], "rid": [r["id"] for r in reversed(roles)]}, admin["token"])
+    assert expect_ok(client.post("/v2/test", {}, token=plain["token"]), "v2")["rid"] == wanted
+    assert expect_ok(client.post("/v1/test", {}, token=md5), "v1")["rid"] == wanted
+    status = expect_ok(client.post("/v2/login/jwt/status", {"jwt": md5}), "v2")
+    assert status["jwt_data"] == {"uid": plain["uid"], "rid": wanted}
+    # A deleted role is gone from the very next answer.
+    ok(client, "v2", "delete", {"id": roles[0]["id"]}, admin["token"])
+    remaining = [str(r["id"]) for r in sorted(roles[1:], key=lambda r: r["id"])]
+    assert expect_ok(client.post("/v2/test", {}, token=plain["token"]), "v2")["rid"] == remaining
+
+
 def test_grant_use_revoke_via_command_v1(server: LiveServer, client: Client, admin_md5: str,
                                          plain: dict[str, Any], role_factory: Any) -> None:
     role = role_factory(["role/list"])

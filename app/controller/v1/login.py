@@ -27,10 +27,9 @@ class Login(Common):
         }, "LOGIN_OK")
 
     async def test(self) -> JsonResponse:
-        """The logged-in user, behind checkLogin."""
+        """The logged-in user and the roles the database gives them now, behind checkLogin."""
         user = self.request.user
-        rid = await Auth.instance().role_ids(user.uid)
-        return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": rid})
+        return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": user.role_ids})
 
     async def register(self) -> JsonResponse:
         """account, password, password_confirmation, phone, code → a new user (HTTP 201)."""
