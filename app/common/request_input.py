@@ -37,12 +37,18 @@ def _reject_constant(name: str) -> Any:
 
 
 def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _duplicate(key)
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # the rare case: find the name given twice
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _duplicate(key)
+            seen.add(key)
     return result
+
+
+# Made once: json.loads with hooks builds a new decoder on every call.
+_decode_json = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=_reject_constant).decode
 
 
 def _pairs_to_dict(pairs: list[tuple[str, str]], into: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +116,7 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise _unreadable(_NOT_UTF8) from None
     try:
-        value = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_reject_constant)
+        value = _decode_json(text)
     except (ValueError, RecursionError):
         raise _unreadable(_BAD_JSON) from None
     if not isinstance(value, dict):
