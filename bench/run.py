@@ -1,6 +1,6 @@
 """Benchmark of the login API against the bare stack it runs on (issue 8), with wrk.
 
-    python bench/run.py                     # every case, 1 and 2 workers, 10 s each (5-7 min)
+    python bench/run.py                     # every case, 1 and 2 workers, 10 s each (7-9 min)
     python bench/run.py --quick             # smoke run: 3 s per case
     python bench/run.py --cases echo,test_signed_jwt,rows_1k,rows_1m --workers 1
     python bench/run.py --peer              # also fastapi-users' GET /users/me (throwaway venv in /tmp)
@@ -11,7 +11,9 @@ on the same uvicorn settings (uvloop + httptools, no access log, `--workers N`),
 RUNTIME_DIR under /tmp and known secrets, and measures every case with
 `wrk -t2 -c32 -dDURATION --latency -s bench/wrk.lua` after a short warm-up. Signed requests are
 made in Python right before each wrk run (a fresh nonce, timestamp and sign each, about twice as
-many as the warm-up rate says will be sent) and wrk sends each exactly once. Every server it
+many as the warm-up rate says will be sent) and wrk sends each exactly once. After the cases it
+alternates the echo and the signed /v2/test (--pairs, --pair-duration) with both servers up and
+reports the median ratio, which the VM's drift in speed moves far less. Every server it
 started is stopped by its own PID. The table goes to stdout and, as markdown and JSON, to
 bench/results/<timestamp>.md/.json (git-ignored).
 
@@ -505,6 +507,7 @@ class Bench:
         self.setup_notes: list[str] = []
         self.runtimes: dict[str, Path] = {}
         self.uids: dict[str, int] = {}
+        self.pairs: dict[int, list[tuple[float, float]]] = {}  # workers → (echo, signed) req/s, alternated
 
     # -- servers -------------------------------------------------------------------------------
 
@@ -581,7 +584,7 @@ class Bench:
 
     def measure(self, case: Case, workers: int, server: Server, load: Load, *, warm: bool = True,
                 timeout: str | None = None, during: Callable[[], Wrk] | None = None,
-                guess: float | None = None, rate: float | None = None) -> Row:
+                guess: float | None = None, rate: float | None = None, seconds: float | None = None) -> Row:
         """Warm up, then one measured wrk run; with `during`, a second load runs meanwhile.
 
         Signed requests are made for twice the rate the warm-up reached (at least 60% of the bare
@@ -589,6 +592,7 @@ class Bench:
         reached, and a row that ran out anyway is marked invalid (its extra answers are replays).
         """
         row = Row(case.name, case.title, workers)
+        duration = seconds or self.duration
         self.wait_idle()
         rate = rate or max(guess or 0.0, self.ceiling(workers))
         warm_run = (self.wrk(server, load, self.warmup, self.body_count(rate, self.warmup), timeout=timeout)
@@ -596,7 +600,7 @@ class Bench:
         side = run = None
         if during:
             # Every request is made before the login load starts, so only wrk runs beside it.
-            run = self.wrk(server, load, self.duration, self.body_count(rate, self.duration) if load.premade
+            run = self.wrk(server, load, duration, self.body_count(rate, duration) if load.premade
                            else 0, timeout=timeout)
             side = during().start()
             time.sleep(1.5)  # logins queued and hashing before the window opens
@@ -605,7 +609,7 @@ class Bench:
             rate = max(rate, warm_res["rps"])
         for attempt in range(2):
             if run is None:
-                run = self.wrk(server, load, self.duration, self.body_count(rate, self.duration)
+                run = self.wrk(server, load, duration, self.body_count(rate, duration)
                                if load.premade else 0, timeout=timeout)
             run.start().wait_ready(self.args.threads)
             t0, cpu0, busy0, ru0 = time.monotonic(), server.cpu(), busy_ticks(), os.times()
@@ -738,6 +742,42 @@ class Bench:
                 count=self.body_count(200 * workers, seconds), timeout="30s", work=self.work))
         return self.measure(case, workers, server, load)
 
+    def paired(self, workers: int) -> None:
+        """Echo and signed /v2/test, alternated --pairs times with both servers up: the headline ratio.
+
+        On a shared machine the speed of the whole VM drifts from minute to minute, and a ratio of
+        two runs taken minutes apart carries that drift. Alternating short runs and taking the
+        median of the per-pair ratios cancels most of it.
+        """
+        rounds, seconds = self.args.pairs, self.args.pair_duration
+        print(f"[{workers} worker{'s' if workers > 1 else ''}] echo and signed /v2/test alternated "
+              f"{rounds}× ({seconds:g} s each)", flush=True)
+        bare = signed = None
+        try:
+            bare, signed = self.start("bare", workers), self.start("signed", workers)
+            jwt = login_jwt(signed.url, True)
+            echo_load = Load("/echo", body=ECHO_BODY)
+            test_load = Load("/v2/test", params=lambda _: {}, token=jwt)
+            self.preflight(signed, test_load)
+            got: list[tuple[float, float]] = []
+            for k in range(rounds):
+                echo = self.measure(BY_NAME["echo"], workers, bare, echo_load, warm=k == 0, seconds=seconds)
+                test = self.measure(BY_NAME["test_signed_jwt"], workers, signed, test_load, warm=k == 0,
+                                    seconds=seconds, rate=max(self.ceiling(workers), 0.6 * echo.rps))
+                if not (echo.valid and test.valid) or echo.non2xx or test.non2xx:
+                    raise RuntimeError(f"pair {k + 1}: a run failed or answered non-2xx")
+                got.append((echo.rps, test.rps))
+                print(f"  pair {k + 1}: echo {echo.rps:,.0f}, signed {test.rps:,.0f} req/s = "
+                      f"{test.rps / echo.rps:.0%}", flush=True)
+            self.pairs[workers] = got
+        except Exception as exc:  # noqa: BLE001 - the single runs above still count
+            print(f"  FAILED: {exc}", flush=True)
+            self.setup_notes.append(f"alternated pairs with {workers} worker(s) failed: {exc}")
+        finally:
+            for server, label in ((bare, f"bare pairs w{workers}"), (signed, f"signed pairs w{workers}")):
+                if server is not None:
+                    self.stopped(server, label)
+
     def run(self, names: list[str], workers_list: list[int]) -> None:
         groups: dict[str, list[str]] = {}
         for case in CASES:  # the order of CASES: echo first, logins last on their server
@@ -757,6 +797,8 @@ class Bench:
         for workers in workers_list:
             for group, group_names in groups.items():
                 self.run_group(group, group_names, workers)
+            if self.args.pairs > 0 and {"echo", "test_signed_jwt"} <= set(names):
+                self.paired(workers)
 
     def cleanup(self) -> None:
         stop_all()
@@ -907,7 +949,14 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def derived(rows: list[Row], workers_list: list[int]) -> list[str]:
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def derived(rows: list[Row], workers_list: list[int],
+            pairs: dict[int, list[tuple[float, float]]] | None = None) -> list[str]:
     """The issue's 'Done when' figures, per worker count (the issue's targets are for one worker)."""
     lines = []
     for w in workers_list:
@@ -922,6 +971,12 @@ def derived(rows: list[Row], workers_list: list[int]) -> list[str]:
             share = test.rps / echo.rps
             parts.append(f"signed JWT /v2/test = {share:.0%} of the bare echo (target ≥ 40%: {verdict(share >= 0.40)})")
             used += [test, echo]
+        alternated = (pairs or {}).get(w)
+        if alternated:
+            shares = [t / e for e, t in alternated]
+            parts.append(f"alternated with the echo {len(shares)}×, signed JWT /v2/test = {median(shares):.0%} of it "
+                         f"(median; {min(shares):.0%} to {max(shares):.0%}; target ≥ 40%: "
+                         f"{verdict(median(shares) >= 0.40)})")
         if test and peer:
             times = test.rps / peer.rps
             parts.append(f"signed JWT /v2/test = {times:.1f}× fastapi-users GET /users/me "
@@ -1028,7 +1083,7 @@ def report(bench: Bench, meta: dict[str, Any], names: list[str], workers_list: l
            "CPU columns are % of one core over the measured window: the server's processes, the load generators "
            "(wrk), and everything else on the machine (other load makes a run noisy). Non-2xx counts every answer "
            "outside 200-299 (a correct run has 0).", ""]
-    checks = derived(rows, workers_list)
+    checks = derived(rows, workers_list, bench.pairs)
     if checks:
         md += ["## The issue's figures", "", *checks, ""]
     samples = [(r, s) for r in rows for s in r.samples]
@@ -1049,7 +1104,9 @@ def report(bench: Bench, meta: dict[str, Any], names: list[str], workers_list: l
             "connections": bench.args.connections, "login_connections": bench.args.login_connections,
             "cases": names, "workers": workers_list,
             "rows": [{**r.__dict__, "valid": r.valid, "noisy": r.noisy} for r in rows],
-            "figures": checks, "setup": bench.setup_notes, "server_logs": bench.logs}
+            "figures": checks, "setup": bench.setup_notes, "server_logs": bench.logs,
+            "alternated_pairs": {str(w): [{"echo_rps": e, "signed_rps": t} for e, t in got]
+                                 for w, got in bench.pairs.items()}}
     return "\n".join(md), data
 
 
@@ -1066,6 +1123,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--login-accounts", type=int, default=32,
                         help="accounts the logins spread over (default 32, one per connection; 1 = every login "
                              "on one account)")
+    parser.add_argument("--pairs", type=int, default=5,
+                        help="after the cases, alternate echo and signed /v2/test this many times with both "
+                             "servers up and report the median ratio (default 5; 0: off)")
+    parser.add_argument("--pair-duration", type=float, default=5, help="seconds of each alternated run (default 5)")
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated (default 1,2)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s per case, 1 s warm-up")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all but peer_me); "
@@ -1084,6 +1145,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3 if args.duration == 10 else args.duration
+        args.pair_duration = 2 if args.pair_duration == 5 else args.pair_duration
     if args.warmup is None:
         args.warmup = 1 if args.quick else 2
     return args
@@ -1138,7 +1200,7 @@ def main(argv: list[str]) -> int:
     print()
     print(console_table(bench.rows))
     print()
-    for line in derived(bench.rows, workers_list):
+    for line in derived(bench.rows, workers_list, bench.pairs):
         print(line.replace("**", ""))
     for label, lines in bench.logs.items():
         print(f"server log {label}: {len(lines)} lines, first: {lines[0][:160]}")
