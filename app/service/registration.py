@@ -28,17 +28,27 @@ class Registration:
         return None
 
     async def register(self, data: dict[str, Any], ip: str) -> User:
-        """Create the user if `code` is the phone's live SMS code; the code is used up on success."""
-        limit_key = f"smsverify:{ip}"
-        await self.limits.check(limit_key, self.sms.settings.SMS_VERIFY_IP_LIMIT, "SMS_VERIFY_LIMITED")
-        # Before the slow hash and before the code is touched: a taken account keeps the code usable.
-        taken = await db_write(self._taken, data["account"], data["phone"])
-        if taken:
-            raise ApiException(taken)
-        password_hash = await Auth.instance().passwords.hash(data["password"])
-        outcome = await db_write(self._create, data, password_hash)
-        if outcome == "SMS_CODE_WRONG":
-            await self.limits.count(limit_key, HOUR)
+        """Create the user if `code` is the phone's live SMS code; the code is used up on success.
+
+        The address's wrong-code counter is taken before anything else and given back unless the
+        code turns out wrong, so parallel tries from one address cannot pass SMS_VERIFY_IP_LIMIT
+        (a check first and a count afterwards let every try in flight through).
+        """
+        limit_key, limit = f"smsverify:{ip}", self.sms.settings.SMS_VERIFY_IP_LIMIT
+        if await self.limits.count(limit_key, HOUR) > limit:
+            await self.limits.count(limit_key, HOUR, -1)
+            await self.limits.refuse(limit_key, "SMS_VERIFY_LIMITED")
+        outcome: User | str | None = None
+        try:
+            # Before the slow hash and before the code is touched: a taken account keeps the code usable.
+            taken = await db_write(self._taken, data["account"], data["phone"])
+            if taken:
+                raise ApiException(taken)
+            password_hash = await Auth.instance().passwords.hash(data["password"])
+            outcome = await db_write(self._create, data, password_hash)
+        finally:
+            if outcome != "SMS_CODE_WRONG":  # only a wrong code keeps the slot it took
+                await self.limits.count(limit_key, HOUR, -1)
         if isinstance(outcome, str):
             raise ApiException(outcome)
         return outcome

@@ -269,6 +269,26 @@ def test_login_limit_holds_against_a_parallel_burst(start) -> None:
             limited(response, "v1", LOGIN_THROTTLED)
 
 
+def test_sms_verify_limit_holds_against_a_parallel_burst(start) -> None:
+    """30 parallel wrong codes from one address against a limit of 3: 3 are judged wrong, 27 refused
+    before any work. Real password hashing (registration hashes before it looks at the code), so the
+    tries overlap; counting after the verdict let every try in flight through."""
+    server = start(SMS_VERIFY_IP_LIMIT=3, PASSWORD_TIME_COST=2, PASSWORD_MEMORY_COST=19456)
+    jobs = [("/v2/login/register", {"account": f"burst{i}", "password": PASSWORD,
+                                    "password_confirmation": PASSWORD, "phone": new_phone(), "code": "123456"})
+            for i in range(30)]
+    answers = fire(server.url, jobs)
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [400] * 3 + [429] * 27, [r.text for r in answers]
+    for response in answers:
+        if response.status_code == 400:
+            expect_error(response, "v2", *SMS_CODE_WRONG)
+        else:
+            limited(response, "v2", SMS_VERIFY_LIMITED)
+    # The window is full: the next try from this address is refused too, with any code.
+    limited(register(Client(server.url), "v2", "late", new_phone(), "123456"), "v2", SMS_VERIFY_LIMITED, "late")
+
+
 # -- SMS per hour in total -------------------------------------------------------------------------
 
 def test_sms_hourly_total_trips_across_addresses(start) -> None:
