@@ -76,8 +76,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     if settings.CAPTCHA_TEST_ANSWER:
         log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
     cache = make_cache(settings)
-    sms = SmsCodeService(settings, cache, make_sms_driver(settings))
-    captcha, audit = CaptchaService(settings, cache), Audit()
+    audit = Audit()
+    sms = SmsCodeService(settings, cache, make_sms_driver(settings), audit)
+    captcha = CaptchaService(settings, cache)
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
     Auth.install(settings)

@@ -19,16 +19,18 @@ from app.common.error import ApiException
 from app.common.rate_limit import HOUR, RateLimiter
 from app.common.sms import SmsDriver, SmsSendError
 from app.model.sms_code import SmsCode
+from app.service.audit import Audit
 
 MESSAGE = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
 
 
 class SmsCodeService:
-    def __init__(self, settings: Any, cache: Any, driver: SmsDriver):
+    def __init__(self, settings: Any, cache: Any, driver: SmsDriver, audit: Audit):
         self.settings = settings
         self.cache = cache
         self.limits = RateLimiter(cache)
         self.driver = driver
+        self.audit = audit
         # Its own key, derived so that a code hash is useless for anything but this check.
         self._key = hashlib.sha256(b"sms-code:" + settings.JWT_SECRET.encode("utf-8")).digest()
 
@@ -48,7 +50,19 @@ class SmsCodeService:
         return live, sent_today
 
     async def send(self, phone: str, ip: str) -> str:
-        """Send a new code to `phone` and return it; 50017 while one is live, 429 past a limit."""
+        """Send a new code to `phone` and return it; 50017 while one is live, 429 past a limit.
+
+        Every outcome goes to the audit log: sent, or refused with the catalog name of the reason.
+        """
+        try:
+            code = await self._send(phone, ip)
+        except ApiException as refusal:
+            await self.audit.record("sms", "refused", account=phone, ip=ip, detail=refusal.answer.name)
+            raise
+        await self.audit.record("sms", "sent", account=phone, ip=ip)
+        return code
+
+    async def _send(self, phone: str, ip: str) -> str:
         await self.limits.check(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, "SMS_CLIENT_LIMITED")
         lock = f"sms:lock:{phone}"
         if not await self.cache.add(lock, "1", self.settings.SMS_WEBHOOK_TIMEOUT + 30):

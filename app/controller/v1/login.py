@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from app.common.auth import Auth
 from app.common.clock import format_time
-from app.common.error import ApiException
 from app.common.response import JsonResponse
 from app.controller.common import Common
 from app.validate.login import Login as LoginValidate
@@ -43,13 +42,7 @@ class Login(Common):
         data = self.validate(SmsValidate, scene="send")
         if self.settings.SMS_CAPTCHA:
             await self.app.captcha.require(self.request)
-        try:
-            code = await self.app.sms.send(data["phone"], self.request.client_ip)
-        except ApiException as refusal:
-            await self.app.audit.record("sms", "refused", account=data["phone"], ip=self.request.client_ip,
-                                        detail=refusal.answer.name)
-            raise
-        await self.app.audit.record("sms", "sent", account=data["phone"], ip=self.request.client_ip)
+        code = await self.app.sms.send(data["phone"], self.request.client_ip)
         return self.success({"code": code} if self.settings.APP_DEBUG else None)
 
     async def captcha(self) -> JsonResponse:
