@@ -15,10 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from server import ROOT, boot
 
+    from app.http_protocol import CoalescingHttpToolsProtocol
+
     # Migrate and generate secrets once in the parent, so workers start on a ready database.
     settings = boot()
     uvicorn.run("server:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(),
+                app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(), loop="uvloop",
+                http=CoalescingHttpToolsProtocol if settings.HTTP_COALESCE_WRITES else "httptools",
                 # The access log would print query strings, which may carry a token or password.
                 access_log=False, server_header=False,
                 # uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 on its own; the app
