@@ -4,9 +4,11 @@
     GET  /       200 (readiness probe)
 
 `bench/run.py` starts it with uvloop + httptools, no access log and `--workers N`, as
-`server.py` runs the service:
+`server.py` runs the service, and on the same HTTP protocol class: the service's
+app/http_protocol.py (one write per response) unless `--stock-http`, which runs uvicorn's own
+(as the service does with HTTP_COALESCE_WRITES=0):
 
-    python bench/bare_app.py --port 8100 --workers 1
+    python bench/bare_app.py --port 8100 --workers 1 [--stock-http]
 """
 from __future__ import annotations
 
@@ -38,9 +40,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--stock-http", action="store_true", help="uvicorn's own httptools protocol")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app.http_protocol import CoalescingHttpToolsProtocol
+
     uvicorn.run("bare_app:app", host=args.host, port=args.port, workers=args.workers,
-                app_dir=str(Path(__file__).resolve().parent), loop="uvloop", http="httptools",
+                app_dir=str(Path(__file__).resolve().parent), loop="uvloop",
+                http="httptools" if args.stock_http else CoalescingHttpToolsProtocol,
                 log_level="warning", access_log=False, server_header=False)
     return 0
 

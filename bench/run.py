@@ -539,15 +539,17 @@ class Bench:
     def start(self, group: str, workers: int) -> Server:
         log = self.work / f"server-{group}-w{workers}.log"
         if group == "bare":
+            stock = ["--stock-http"] if self.args.stock_http else []
             server = Server(f"bare w{workers}", [sys.executable, str(BENCH / "bare_app.py"), "--workers",
-                                                 str(workers)], server_env(self.work), log)
+                                                 str(workers), *stock], server_env(self.work), log)
         elif group == "peer":
             server = peer_server(self, workers, log)
         else:
             sign = "0" if group == "unsigned" else "1"
             server = Server(f"service {group} w{workers}",
                             [sys.executable, str(ROOT / "server.py"), "--workers", str(workers)],
-                            server_env(self.runtime(group), SIGN_REQUIRED=sign), log)
+                            server_env(self.runtime(group), SIGN_REQUIRED=sign,
+                                       HTTP_COALESCE_WRITES="0" if self.args.stock_http else "1"), log)
         server.wait_ready()
         return server
 
@@ -1088,6 +1090,10 @@ def report(bench: Bench, meta: dict[str, Any], names: list[str], workers_list: l
           f"{bench.warmup:g} s warm-up (login: no warm-up, --timeout 30s; the login load beside "
           f"`test_during_login` is a second wrk, -t1 -c{bench.args.login_connections}). Loopback; wrk shares "
           f"the CPUs with the server. Latency is wrk's closed-loop latency (p50 ≈ connections ÷ req/s).", "",
+          "HTTP protocol, the same for the service and the bare app: " + (
+              "uvicorn's own httptools protocol (head and body written apart; --stock-http)."
+              if bench.args.stock_http else
+              "app/http_protocol.py (uvicorn's httptools protocol, each response in one write)."), "",
           "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".", ""]
     md += table(rows)
     md += ["", "Ratio to echo: req/s ÷ the bare echo's req/s with the same worker count, in the same run. "
@@ -1138,6 +1144,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="after the cases, alternate echo and signed /v2/test this many times with both "
                              "servers up and report the median ratio (default 5; 0: off)")
     parser.add_argument("--pair-duration", type=float, default=5, help="seconds of each alternated run (default 5)")
+    parser.add_argument("--stock-http", action="store_true",
+                        help="run the service and the bare app on uvicorn's own httptools protocol (two writes a "
+                             "response) instead of app/http_protocol.py (one)")
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated (default 1,2)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s per case, 1 s warm-up")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all but peer_me); "
@@ -1194,7 +1203,8 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)  # as Ctrl-C: stop everything, report what was measured
     print(f"bench: cases {', '.join(names)}; workers {workers_list}; {args.duration:g} s each "
-          f"(+{args.warmup:g} s warm-up); work folder {bench.work}", flush=True)
+          f"(+{args.warmup:g} s warm-up); HTTP protocol: "
+          f"{'uvicorn stock' if args.stock_http else 'app/http_protocol.py'}; work folder {bench.work}", flush=True)
     try:
         bench.run(names, workers_list)
     except KeyboardInterrupt:
