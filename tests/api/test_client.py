@@ -21,7 +21,9 @@ VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH.i
 @pytest.fixture(scope="module")
 def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Access JWTs live one second."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime-client-short"), JWT_TTL=1)
+    # 2 s, not 1: expiry counts whole seconds from the second of issue, so a 1 s token issued late
+    # in a second could already be dead on the retry right after its refresh.
+    live = LiveServer(tmp_path_factory.mktemp("runtime-client-short"), JWT_TTL=2)
     live.create_user("Shorty", "13911110001", "secret_123")
     yield live
     live.stop()

@@ -240,15 +240,17 @@ def test_real_tokens_still_work_after_all_forgeries(victim: dict[str, Any], clie
 
 @pytest.fixture(scope="module")
 def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("attacks-ttl"), APP_DEBUG=1, JWT_TTL=1, REFRESH_TTL=2,
-                      TOKEN_TTL=1, **SERVER_SETTINGS)
+    # 2 s, not 1: expiry counts whole seconds from the second of issue, so a 1 s token issued late
+    # in a second could already be dead when the fixture checks that it works.
+    live = LiveServer(tmp_path_factory.mktemp("attacks-ttl"), APP_DEBUG=1, JWT_TTL=2, REFRESH_TTL=3,
+                      TOKEN_TTL=2, **SERVER_SETTINGS)
     yield live
     live.stop()
 
 
 @pytest.fixture(scope="module")
 def expired(short_server: LiveServer) -> dict[str, Any]:
-    """Tokens of a server with JWT_TTL=1, REFRESH_TTL=2, TOKEN_TTL=1, taken and then left to expire."""
+    """Tokens of a server with JWT_TTL=2, REFRESH_TTL=3, TOKEN_TTL=2, taken and then left to expire."""
     c = Client(short_server.url)
     try:
         register_user(c, "Shortlived", "13500000003", "short_pass")
@@ -258,7 +260,7 @@ def expired(short_server: LiveServer) -> dict[str, Any]:
         assert expect_ok(c.post("/v2/test", token=pair["jwt"]), "v2")["account"] == "Shortlived"
         assert expect_ok(c.post("/v2/test", token=md5), "v2")["account"] == "Shortlived"
         # Wait until every one of them is past its end (the leeway is 0 s).
-        ends = [claims_of(pair["jwt"])["exp"], claims_of(pair["refresh_jwt"])["exp"], int(time.time()) + 1]
+        ends = [claims_of(pair["jwt"])["exp"], claims_of(pair["refresh_jwt"])["exp"], int(time.time()) + 2]
         time.sleep(max(ends) - time.time() + 0.2)
     finally:
         c.http.close()

@@ -20,8 +20,13 @@ VERSIONS = ["v1", "v2"]
 
 @pytest.fixture(scope="module")
 def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server whose md5 tokens live one second."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime-short"), TOKEN_TTL=1)
+    """A server whose md5 tokens live two seconds.
+
+    Expiry is in whole seconds from the second of issue (as a JWT's `exp`), so a token's life is
+    between TOKEN_TTL - 1 and TOKEN_TTL seconds: with 1, a login late in a second gave a token
+    already expired by the next request (seen once in CI, on PostgreSQL).
+    """
+    live = LiveServer(tmp_path_factory.mktemp("runtime-short"), TOKEN_TTL=2)
     yield live
     live.stop()
 
@@ -131,9 +136,9 @@ def test_expired_token(short_server: LiveServer) -> None:
     short_server.create_user("Short", "13800000001", "secret_123")
     client = Client(short_server.url)
     data = expect_ok(client.post("/v1/login", {"username": "Short", "password": "secret_123"}), "v1")
-    assert data["expires_in"] == 1
+    assert data["expires_in"] == 2
     expect_ok(client.post("/v1/test", token=data["token"]), "v1")
-    time.sleep(2.1)
+    time.sleep(2.1)  # past expire_at, which is at most 2 s after the login
     for version in VERSIONS:
         message = expect_error(client.post(f"/{version}/test", token=data["token"]), version, *codes.TOKEN_EXPIRED)
         assert "登录过期" in message
