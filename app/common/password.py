@@ -2,16 +2,32 @@
 
 A hash costs tens of milliseconds of CPU. Run on the event loop it would stall every other
 request; run in an unbounded pool, a burst of logins would take every core. So hashes go
-through a small executor of their own (PASSWORD_HASH_WORKERS threads per process).
+through a small executor of their own (PASSWORD_HASH_WORKERS threads per process), whose
+threads run at a lower scheduling priority (nice +HASH_NICENESS): when a core is wanted by
+both, the event loops answering other requests go first, and hashing takes what is left.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+log = logging.getLogger("login_api.password")
+HASH_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Run in each hashing thread as it starts: on Linux a thread has a niceness of its own."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: hashing still works
+        log.debug("hashing threads keep their priority: %s", exc)
 
 
 class Passwords:
@@ -20,7 +36,8 @@ class Passwords:
     def __init__(self, time_cost: int, memory_cost: int, parallelism: int, workers: int):
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost,
                                       parallelism=parallelism, type=Type.ID)
-        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="argon2")
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="argon2",
+                                            initializer=_lower_priority)
         # Verified when the user does not exist, so an unknown account costs the same time.
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
 
