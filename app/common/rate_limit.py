@@ -29,6 +29,18 @@ class RateLimiter:
         if await self.cache.incr(key, window) > limit:
             await self.refuse(key, error)
 
+    async def take(self, key: str, limit: int, window: int, error: str) -> None:
+        """Take one slot of counter `key` before the work it guards; past `limit`, give it back and
+        refuse with `error`. Taken up front, a parallel burst cannot pass the limit; the caller gives
+        the slot back (give_back) when the work turns out not to count."""
+        if await self.cache.incr(key, window) > limit:
+            await self.give_back(key, window)
+            await self.refuse(key, error)
+
+    async def give_back(self, key: str, window: int) -> None:
+        """Return a slot taken with take() or count()."""
+        await self.cache.incr(key, window, -1)
+
     async def count(self, key: str, window: int, amount: int = 1) -> int:
-        """Count an event (a failure) without refusing anything; -1 gives a taken count back."""
+        """Count an event (a failure) without refusing anything."""
         return await self.cache.incr(key, window, amount)

@@ -47,9 +47,8 @@ class LoginGuard:
     async def _attempt(self, request: ApiRequest, identity: str, password: str) -> User:
         ip = request.client_ip
         ip_key = f"ipfail:{ip}"
-        if await self.limits.count(ip_key, HOUR) > self.settings.LOGIN_IP_LIMIT:
-            await self.limits.count(ip_key, HOUR, -1)  # refused before any password work: not a failure
-            await self.limits.refuse(ip_key, "LOGIN_THROTTLED")
+        # Refused before any password work, a try is not a failure: take() gives its slot back.
+        await self.limits.take(ip_key, self.settings.LOGIN_IP_LIMIT, HOUR, "LOGIN_THROTTLED")
         user = await db_write(User.find_by_identity, identity)
         # One counter per account however it is spelled; unknown names are counted alike (no oracle).
         key = f"u{user.id}" if user else "n" + account_key(identity)
@@ -81,7 +80,7 @@ class LoginGuard:
                 await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
                 raise
         finally:
-            await self.limits.count(f"try:{key}", self.settings.LOGIN_WINDOW, -1)
+            await self.limits.give_back(f"try:{key}", self.settings.LOGIN_WINDOW)
         await self._give_back(taken)
         await self.cache.delete(f"fail:{key}")
         await self.audit.record("login", "ok", uid=user.id, account=identity, ip=ip)
@@ -89,7 +88,7 @@ class LoginGuard:
 
     async def _give_back(self, taken: dict[str, int]) -> None:
         for key, window in taken.items():
-            await self.limits.count(key, window, -1)
+            await self.limits.give_back(key, window)
 
     async def _count_failure(self, key: str) -> str:
         """Count a failure; lock the account when it reaches the threshold, longer with each lock."""

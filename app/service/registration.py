@@ -34,10 +34,8 @@ class Registration:
         code turns out wrong, so parallel tries from one address cannot pass SMS_VERIFY_IP_LIMIT
         (a check first and a count afterwards let every try in flight through).
         """
-        limit_key, limit = f"smsverify:{ip}", self.sms.settings.SMS_VERIFY_IP_LIMIT
-        if await self.limits.count(limit_key, HOUR) > limit:
-            await self.limits.count(limit_key, HOUR, -1)
-            await self.limits.refuse(limit_key, "SMS_VERIFY_LIMITED")
+        limit_key = f"smsverify:{ip}"
+        await self.limits.take(limit_key, self.sms.settings.SMS_VERIFY_IP_LIMIT, HOUR, "SMS_VERIFY_LIMITED")
         outcome: User | str | None = None
         try:
             # Before the slow hash and before the code is touched: a taken account keeps the code usable.
@@ -48,7 +46,7 @@ class Registration:
             outcome = await db_write(self._create, data, password_hash)
         finally:
             if outcome != "SMS_CODE_WRONG":  # only a wrong code keeps the slot it took
-                await self.limits.count(limit_key, HOUR, -1)
+                await self.limits.give_back(limit_key, HOUR)
         if isinstance(outcome, str):
             raise ApiException(outcome)
         return outcome

@@ -34,10 +34,15 @@ def run(test) -> None:
     asyncio.run(test())
 
 
+def coalescing() -> tuple[RecordingTransport, CoalescingTransport]:
+    """A recording transport and the coalescing one over it, on the running loop."""
+    real = RecordingTransport()
+    return real, CoalescingTransport(real, asyncio.get_running_loop())
+
+
 def test_the_writes_of_one_iteration_leave_as_one_write_in_order() -> None:
     async def test() -> None:
-        real = RecordingTransport()
-        transport = CoalescingTransport(real, asyncio.get_running_loop())
+        real, transport = coalescing()
         transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
         transport.write(b"")
         transport.write(b"{}")
@@ -54,8 +59,7 @@ def test_the_writes_of_one_iteration_leave_as_one_write_in_order() -> None:
 
 def test_close_sends_what_is_pending_first() -> None:
     async def test() -> None:
-        real = RecordingTransport()
-        transport = CoalescingTransport(real, asyncio.get_running_loop())
+        real, transport = coalescing()
         transport.write(b"head")
         transport.write(b"body")
         transport.close()
@@ -68,8 +72,7 @@ def test_close_sends_what_is_pending_first() -> None:
 
 def test_a_closed_connection_is_not_written_to() -> None:
     async def test() -> None:
-        real = RecordingTransport()
-        transport = CoalescingTransport(real, asyncio.get_running_loop())
+        real, transport = coalescing()
         transport.write(b"late")
         real.closing = True  # the client went away before the iteration ended
         await asyncio.sleep(0)
@@ -80,8 +83,7 @@ def test_a_closed_connection_is_not_written_to() -> None:
 
 def test_everything_else_is_the_real_transports() -> None:
     async def test() -> None:
-        real = RecordingTransport()
-        transport = CoalescingTransport(real, asyncio.get_running_loop())
+        real, transport = coalescing()
         assert transport.get_extra_info("peername") == ("127.0.0.1", 1234)
         assert transport.is_closing() is False
 
