@@ -254,6 +254,7 @@ def test_role_grant_and_revoke(server: LiveServer) -> None:
     assert again.returncode == 0 and "already" in again.stdout, (again.stdout, again.stderr)
     assert db_rows(server, "SELECT count(*) FROM user_role WHERE uid = ?", uid)[0][0] == 1
 
+    server.create_user("Keeper", "13800000059", PASSWORD, admin=True)  # Grantee is not the last admin
     done = server.command("role:revoke", "--user", str(uid), "--role", "admin")     # by id
     assert done.returncode == 0, done.stderr
     assert "revoked" in done.stdout, done.stdout

@@ -78,10 +78,13 @@ CATALOG: tuple[Answer, ...] = (
     Answer("SMS_CLIENT_LIMITED", 60030, 50007, 429, "该地址发送短信过多，请稍后再试", "Too many SMS from this address; try again later"),
     Answer("SMS_TOTAL_LIMITED", 60031, 50008, 429, "短信发送繁忙，请稍后再试", "The SMS service is busy; try again later"),
     Answer("SMS_VERIFY_LIMITED", 60032, 50009, 429, "短信验证码错误次数过多，请稍后再试", "Too many wrong SMS codes from this address; try again later"),
-    Answer("ROLE_PROTECTED", 60029, 50014, 403, "内置角色不能删除，其权限不能修改",
-           "The built-in role cannot be deleted or have its permissions changed"),
-    Answer("PERMISSION_ESCALATION", 60033, 50015, 403, "不能授予自己没有的权限",
-           "You cannot grant permissions you do not hold yourself"),
+    Answer("ROLE_PROTECTED", 60029, 50014, 403, "内置角色不能修改或删除",
+           "The built-in role cannot be changed or deleted"),
+    Answer("PERMISSION_ESCALATION", 60033, 50015, 403, "不能授予或收回自己没有的权限",
+           "You cannot grant or take away permissions you do not hold yourself"),
+    # SPEC §10: the last active user holding `*` keeps it, whoever asks.
+    Answer("LAST_ADMIN", 60037, 50023, 403, "不能移除最后一位管理员的全部权限",
+           "The last active administrator cannot lose the `*` permission"),
 )
 
 BY_NAME: dict[str, Answer] = {answer.name: answer for answer in CATALOG}

@@ -100,9 +100,10 @@ ACTIONS: dict[str, Action] = {
     "Role/list": Action("OK", _obj({"list": {"type": "array", "items": _ROLE_REF}, "total": _INT,
                                     "page": _INT, "limit": _INT})),
     "Role/create": Action("CREATED", _ROLE_REF, ("ROLE_NAME_TAKEN", "PERMISSION_ESCALATION")),
-    "Role/update": Action("OK", _ROLE_REF, ("NOT_FOUND", "ROLE_PROTECTED", "PERMISSION_ESCALATION")),
-    "Role/delete": Action("OK", EMPTY, ("NOT_FOUND", "ROLE_PROTECTED")),
-    "Role/assign": Action("OK", {"$ref": "#/components/schemas/UserRoles"}, ("NOT_FOUND", "PERMISSION_ESCALATION")),
+    "Role/update": Action("OK", _ROLE_REF, ("NOT_FOUND", "ROLE_PROTECTED", "PERMISSION_ESCALATION", "LAST_ADMIN")),
+    "Role/delete": Action("OK", EMPTY, ("NOT_FOUND", "ROLE_PROTECTED", "PERMISSION_ESCALATION", "LAST_ADMIN")),
+    "Role/assign": Action("OK", {"$ref": "#/components/schemas/UserRoles"},
+                          ("NOT_FOUND", "PERMISSION_ESCALATION", "LAST_ADMIN")),
     "Role/user": Action("OK", {"$ref": "#/components/schemas/UserRoles"}, ("NOT_FOUND",)),
 }
 

@@ -9,10 +9,10 @@ from peewee import IntegrityError
 
 from app.common.database import db_write, write_transaction
 from app.common.error import ApiException
-from app.common.permission import grants
 from app.model.role import Role
 from app.model.user import User
 from app.model.user_role import UserRole
+from app.service.role_guard import keeps_an_admin, lock_role_changes, require_holds
 
 
 def _role_or_404(role_id: int) -> Role:
@@ -20,16 +20,6 @@ def _role_or_404(role_id: int) -> Role:
     if role is None:
         raise ApiException("NOT_FOUND")
     return role
-
-
-def _may_grant(actor: int, permissions: list[str]) -> None:
-    """No one gives more than they hold: every permission granted must be granted to the actor.
-
-    Without this, holding `role/assign` or `role/update` would be as good as holding `*`.
-    """
-    held = UserRole.permissions(actor)
-    if not all(grants(held, permission) if permission != "*" else "*" in held for permission in permissions):
-        raise ApiException("PERMISSION_ESCALATION")
 
 
 def _permissions_json(permissions: list[str]) -> str:
@@ -50,7 +40,7 @@ class RoleService:
 
     @staticmethod
     def _create(actor: int, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
-        _may_grant(actor, permissions)
+        require_holds(actor, permissions)
         try:
             with write_transaction():
                 return Role.create(name=name, title=title, permissions_json=_permissions_json(permissions)).to_dict()
@@ -62,47 +52,66 @@ class RoleService:
 
     @staticmethod
     def _update(actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """A role's title and/or permissions; the caller must hold every permission it has or gets.
+
+        Holding what the role holds before, not only what changes: a role that outranks the
+        caller is not the caller's to touch, not even its title.
+        """
         with write_transaction():
+            lock_role_changes()
             role = _role_or_404(role_id)
-            if "title" in changes:
-                role.title = changes["title"]
-            if "permissions" in changes:
-                if role.builtin:
-                    raise ApiException("ROLE_PROTECTED")
-                _may_grant(actor, changes["permissions"])
-                role.permissions_json = _permissions_json(changes["permissions"])
-            role.updated_at = int(time.time())
-            role.save()
+            if role.builtin:
+                raise ApiException("ROLE_PROTECTED")
+            permissions = changes.get("permissions", role.permissions)
+            require_holds(actor, [*role.permissions, *permissions])
+            with keeps_an_admin():
+                if "title" in changes:
+                    role.title = changes["title"]
+                if "permissions" in changes:
+                    role.permissions_json = _permissions_json(permissions)
+                role.updated_at = int(time.time())
+                role.save()
             return role.to_dict()
 
     async def update(self, actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         return await db_write(self._update, actor, role_id, changes)
 
     @staticmethod
-    def _delete(role_id: int) -> None:
+    def _delete(actor: int, role_id: int) -> None:
+        """Deleting takes away every permission of the role: the caller must hold them all."""
         with write_transaction():
+            lock_role_changes()
             role = _role_or_404(role_id)
             if role.builtin:
                 raise ApiException("ROLE_PROTECTED")
-            UserRole.delete().where(UserRole.role_id == role_id).execute()
-            role.delete_instance()
+            require_holds(actor, role.permissions)
+            with keeps_an_admin():
+                UserRole.delete().where(UserRole.role_id == role_id).execute()
+                role.delete_instance()
 
-    async def delete(self, role_id: int) -> None:
-        await db_write(self._delete, role_id)
+    async def delete(self, actor: int, role_id: int) -> None:
+        await db_write(self._delete, actor, role_id)
 
     @staticmethod
     def _assign(actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:
+        """The user's roles become `role_ids`; the caller must hold all the user has and gets.
+
+        What the user holds now is what the change may take away, so a user who holds more
+        than the caller is out of its reach, and so is the only administrator.
+        """
         with write_transaction():
+            lock_role_changes()
             if not User.select().where(User.id == uid).exists():
                 raise ApiException("NOT_FOUND")
             wanted = sorted(set(role_ids))
             roles = list(Role.select().where(Role.id.in_(wanted)))
             if len(roles) != len(wanted):
                 raise ApiException("NOT_FOUND")
-            _may_grant(actor, [permission for role in roles for permission in role.permissions])
-            UserRole.delete().where(UserRole.uid == uid).execute()
-            for role_id in wanted:
-                UserRole.create(uid=uid, role_id=role_id)
+            require_holds(actor, [*UserRole.permissions(uid), *(p for role in roles for p in role.permissions)])
+            with keeps_an_admin():
+                UserRole.delete().where(UserRole.uid == uid).execute()
+                for role_id in wanted:
+                    UserRole.create(uid=uid, role_id=role_id)
         return RoleService._user(uid)
 
     async def assign(self, actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Validator of the role API (Hyperf doc sidebar: 角色相关)."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from app.common.permission import PERMISSION_PATTERN
@@ -8,6 +9,11 @@ from app.common.text import Text
 from app.validate.base import BaseValidate
 
 _ID = "require|integer|between:1,2147483647"
+# Not plain text in a title (SPEC §10): C0/C1 controls, line and paragraph separators, lone
+# surrogates (no database stores them), and the bidirectional controls that make a title
+# display as something else than it says.
+_NOT_PLAIN = {"Cc", "Cs", "Zl", "Zp"}
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class Role(BaseValidate):
@@ -17,7 +23,7 @@ class Role(BaseValidate):
         "id": _ID,
         "uid": _ID,
         "name": ["require", "max:32", ("regex", r"^[a-z][a-z0-9_-]*$")],
-        "title": "require|max:64",
+        "title": "require|max:64|plainText",
         "permissions": "require|array|permissionList",
         "rid": "require|array|idList",
     }
@@ -30,6 +36,7 @@ class Role(BaseValidate):
         "name.regex": Text("角色名只能是小写字母开头的字母、数字、_ 和 -", "name must be lowercase letters, digits, _ or -, starting with a letter"),
         "permissions.permissionList": Text("权限列表必须是最多 100 个形如 role/create、role/* 或 * 的字符串",
                                            "permissions must be at most 100 strings like role/create, role/* or *"),
+        "title.plainText": Text("角色标题不能含控制字符", "title must not hold control characters"),
         "rid.idList": Text("角色ID列表必须是最多 100 个正整数", "rid must be at most 100 positive integers"),
     }
     scene = {
@@ -45,6 +52,10 @@ class Role(BaseValidate):
     def rule_permissionList(value: list[Any], arg: str | None, data: dict[str, Any]) -> bool:
         return len(value) <= 100 and all(
             isinstance(item, str) and len(item) <= 64 and PERMISSION_PATTERN.fullmatch(item) for item in value)
+
+    @staticmethod
+    def rule_plainText(value: str, arg: str | None, data: dict[str, Any]) -> bool:
+        return not any(unicodedata.category(char) in _NOT_PLAIN or char in _BIDI_CONTROLS for char in value)
 
     @staticmethod
     def rule_idList(value: list[Any], arg: str | None, data: dict[str, Any]) -> bool:

@@ -271,12 +271,12 @@ def test_no_one_grants_more_than_they_hold(client: Client, admin: dict[str, Any]
     ok(client, "v2", "assign", {"uid": plain["uid"], "rid": []}, admin["token"])
 
 
-def test_builtin_role_permissions_cannot_change(client: Client, admin: dict[str, Any]) -> None:
-    for permissions in ([], ["role/list"]):
-        refused(call(client, "v2", "update", {"id": 1, "permissions": permissions}, admin["token"]),
-                "v2", (60029, 50014, 403))
-    renamed = ok(client, "v2", "update", {"id": 1, "title": "Administrators"}, admin["token"])
-    assert renamed["permissions"] == ["*"]
+def test_builtin_role_cannot_change(client: Client, admin: dict[str, Any]) -> None:
+    """Frozen entirely, title included (SPEC §10; issue 12 retitled it)."""
+    for change in ({"permissions": []}, {"permissions": ["role/list"]}, {"title": "Administrators"}):
+        refused(call(client, "v2", "update", {"id": 1, **change}, admin["token"]), "v2", (60029, 50014, 403))
+    builtin = [role for role in ok(client, "v2", "list", {}, admin["token"])["list"] if role["id"] == 1]
+    assert builtin == [{"id": 1, "name": "admin", "title": "Administrator", "permissions": ["*"]}]
 
 
 def test_similar_permission_names_do_not_grant(client: Client, admin: dict[str, Any], plain: dict[str, Any],

@@ -36,9 +36,9 @@ class Role(Common):
         return self.success(role)
 
     async def delete(self) -> JsonResponse:
-        """id → the role and its assignments are gone (the built-in role cannot be deleted)."""
+        """id → the role and its assignments are gone (the caller must hold all its permissions)."""
         data = self.validate(RoleValidate, scene="delete")
-        await _roles.delete(data["id"])
+        await _roles.delete(self.request.user.uid, data["id"])
         await self._audit(f"delete role {data['id']}")
         return self.success()
 
