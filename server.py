@@ -64,6 +64,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     from app.service.registration import Registration
     from app.service.sms_code import SmsCodeService
     from app.container import Container
+    from app.model.database_identity import database_identity
     from app.dispatcher import Dispatcher
     from app.http import Http
     from config.middleware import ALIAS
@@ -75,7 +76,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
         log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
     if settings.CAPTCHA_TEST_ANSWER:
         log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
-    cache = make_cache(settings)
+    # Short-lived state is kept under this database's identity, read once here (not per request).
+    cache = make_cache(settings, database_identity())
     audit = Audit()
     sms = SmsCodeService(settings, cache, make_sms_driver(settings), audit)
     captcha = CaptchaService(settings, cache)
