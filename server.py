@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -41,6 +42,10 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     from app.model.migration import migrate
     from app.validate.base import BaseValidate
 
+    # Everything this process creates under runtime/ (database, cache, secrets, logs, and the files
+    # SQLite and LMDB make on their own: -wal, -shm, -lock) is the owner's alone: 0600, folders 0700.
+    # A process-wide umask, set before the first of them, also covers files made later by threads.
+    os.umask(0o077)
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
     configure_logging(settings.LOG_LEVEL)
