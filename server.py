@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -41,6 +42,10 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     from app.model.migration import migrate
     from app.validate.base import BaseValidate
 
+    # Everything this process creates under runtime/ (database, cache, secrets, logs, and the files
+    # SQLite and LMDB make on their own: -wal, -shm, -lock) is the owner's alone: 0600, folders 0700.
+    # A process-wide umask, set before the first of them, also covers files made later by threads.
+    os.umask(0o077)
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
     configure_logging(settings.LOG_LEVEL)
@@ -64,6 +69,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     from app.service.registration import Registration
     from app.service.sms_code import SmsCodeService
     from app.container import Container
+    from app.model.database_identity import database_identity
     from app.dispatcher import Dispatcher
     from app.http import Http
     from config.middleware import ALIAS
@@ -75,7 +81,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
         log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
     if settings.CAPTCHA_TEST_ANSWER:
         log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
-    cache = make_cache(settings)
+    # Short-lived state is kept under this database's identity, read once here (not per request).
+    cache = make_cache(settings, database_identity())
     audit = Audit()
     sms = SmsCodeService(settings, cache, make_sms_driver(settings), audit)
     captcha = CaptchaService(settings, cache)

@@ -102,7 +102,7 @@ class Dispatcher:
         version, path, known = self.split(scope["path"])
         request = ApiRequest(scope, version, path)
         if self.settings.TRUSTED_PROXIES:
-            request.client_ip = client_address(request.client_ip, request.headers.get("x-forwarded-for"),
+            request.client_ip = client_address(request.client_ip, request.header_lines(b"x-forwarded-for"),
                                                self.settings.TRUSTED_PROXIES)
         try:
             # `?lang=` counts from the start, so even a 404 or a 413 answers in the language asked for.

@@ -27,6 +27,15 @@ class ApiRequest:
         client = scope.get("client")
         self.client_ip: str = client[0] if client else ""
 
+    def header_lines(self, name: bytes) -> str | None:
+        """Every line of header `name` (lower-case) joined in order with commas, or None without one.
+
+        For list headers such as X-Forwarded-For, where each line counts (RFC 9110 §5.3): a proxy
+        that appends its own line after the client's must not be outvoted by the first one.
+        """
+        lines = [value.decode("latin-1") for key, value in self.scope.get("headers", ()) if key == name]
+        return ",".join(lines) if lines else None
+
     def param(self, name: str, default: Any = None) -> Any:
         """One request parameter (query string or body), ThinkPHP's `$request->param('name')`."""
         return self.params.get(name, default)

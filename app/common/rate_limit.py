@@ -37,9 +37,10 @@ class RateLimiter:
             await self.give_back(key, window)
             await self.refuse(key, error)
 
-    async def give_back(self, key: str, window: int) -> None:
-        """Return a slot taken with take() or count()."""
-        await self.cache.incr(key, window, -1)
+    async def give_back(self, key: str, window: int | None = None) -> None:
+        """Return a slot taken with take() or count(). A counter whose window ended meanwhile is left
+        alone, so a give-back never opens a window (`window` is not needed for that; kept for callers)."""
+        await self.cache.decr(key)
 
     async def count(self, key: str, window: int, amount: int = 1) -> int:
         """Count an event (a failure) without refusing anything."""

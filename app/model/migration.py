@@ -14,6 +14,7 @@ from peewee import MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 from app.common.database import write_transaction
 from app.model.audit_log import AuditLog
 from app.model.base import db
+from app.model.database_identity import DatabaseIdentity, create_identity
 from app.model.schema_version import SchemaVersion
 from app.model.session import Session
 from app.model.role import ADMIN_ROLE, Role
@@ -64,12 +65,19 @@ def _v5_cache_table() -> None:
     create_cache_table()
 
 
+def _v6_database_identity() -> None:
+    # Shared state (in runtime/cache.lmdb or Redis) is keyed by it, so databases sharing them stay apart.
+    db.create_tables([DatabaseIdentity], safe=True)
+    create_identity()
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
     (3, _v3_roles),
     (4, _v4_audit_log),
     (5, _v5_cache_table),
+    (6, _v6_database_identity),
 ]
 
 

@@ -55,6 +55,19 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         drop_database(backend, name)
 
 
+def drop_redis_prefix(url: str, prefix: str) -> None:
+    """Delete every key under `prefix` from the Redis at `url` (what a test's servers left there)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def run_sql(url: str, sql: str, *params: Any) -> list[tuple]:
     """Run SQL on the database of `url` (write `?` for parameters); the rows it returns."""
     parts = urlparse(url)

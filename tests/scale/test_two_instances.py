@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from tests.scale.helpers import FAST, fresh_database, require, run_sql
+from tests.scale.helpers import FAST, drop_redis_prefix, fresh_database, require, run_sql
 from tests.support import REDIS_URL, Client, LiveServer, expect_error, expect_ok, register_user
 
 SETTINGS = {**FAST, "APP_DEBUG": 1, "LOGIN_LOCK_AFTER": 5, "LOGIN_CAPTCHA_AFTER": 100}
@@ -70,19 +70,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             a.stop()
             b.stop()
             if with_redis:
-                _drop_prefix(shared["REDIS_PREFIX"])
-
-
-def _drop_prefix(prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(prefix + "*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+                drop_redis_prefix(REDIS_URL, shared["REDIS_PREFIX"])
 
 
 def _login(client: Client, user: dict[str, str], jwt: bool) -> tuple[str, str | None]:

@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable, Iterator
 import pytest
 
 from app.common.cache.base import Cache
-from tests.scale.helpers import require
+from tests.scale.helpers import drop_redis_prefix, require
 from tests.support import create_database, drop_database
 
 Op = Callable[[Cache], Awaitable[Any]]
@@ -69,19 +69,11 @@ def _lmdb(tmp_path: Path) -> Iterator[Backend]:
 
 def _redis() -> Iterator[Backend]:
     require("redis")
-    import redis
-
     from app.common.cache.redis import RedisCache
 
     url, prefix = "redis://127.0.0.1:6379/15", f"test-cache:{secrets.token_hex(6)}:"
     yield Backend("redis", lambda: RedisCache(url, prefix), shared=False)
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(prefix + "*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    drop_redis_prefix(url, prefix)
 
 
 def _database(backend: str) -> Iterator[Backend]:
@@ -243,3 +235,95 @@ def test_racing_increments_restart_an_expired_window_together(backend: Backend) 
         results = backend.concurrently(20, lambda c: c.incr(k, 60))
         assert sorted(results) == list(range(1, 21)), (k, sorted(results))
         assert backend.run(lambda c: c.get(k)) == "20"
+
+
+# -- giving back (SPEC §10: a counter given back never goes below zero, never opens a window) ---------
+
+def test_decr_takes_back_from_a_live_counter_and_keeps_its_window(backend: Backend) -> None:
+    k, since = key(), time.monotonic()
+    assert backend.run(lambda c: c.incr(k, 60, amount=3)) == 3
+    assert backend.run(lambda c: c.decr(k)) == 2
+    assert backend.run(lambda c: c.get(k)) == "2"
+    assert_ttl(backend, k, 60, since)
+    assert backend.run(lambda c: c.decr(k, 5)) == 0  # never below zero
+    assert backend.run(lambda c: c.decr(k)) == 0
+    assert backend.run(lambda c: c.get(k)) == "0"
+    assert backend.run(lambda c: c.incr(k, 60)) == 1
+    assert_ttl(backend, k, 60, since)
+
+
+def test_decr_of_an_absent_counter_leaves_it_absent(backend: Backend) -> None:
+    k = key()
+    assert backend.run(lambda c: c.decr(k)) == 0
+    assert backend.run(lambda c: c.get(k)) is None
+    assert backend.run(lambda c: c.ttl(k)) == 0
+    assert backend.run(lambda c: c.incr(k, 60)) == 1
+
+
+def test_twenty_concurrent_give_backs_on_a_counter_of_ten_stop_at_zero(backend: Backend) -> None:
+    k = key()
+    assert backend.run(lambda c: c.incr(k, 60, amount=10)) == 10
+    results = backend.concurrently(20, lambda c: c.decr(k))
+    assert sorted(results) == [0] * 11 + list(range(1, 10)), sorted(results)
+    assert backend.run(lambda c: c.get(k)) == "0"
+
+
+def test_give_backs_after_the_window_ended_do_not_raise_the_next_windows_limit(backend: Backend) -> None:
+    """Issue 12, item 5: 5 takes, the window ends, 5 give-backs: the next window still allows 5, not 10."""
+    from app.common.error import ApiException
+    from app.common.rate_limit import RateLimiter
+
+    k = key()
+
+    async def takes(cache: Cache, n: int, window: int) -> int:
+        limiter, passed = RateLimiter(cache), 0
+        for _ in range(n):
+            try:
+                await limiter.take(k, 5, window, "LOGIN_THROTTLED")
+                passed += 1
+            except ApiException:
+                pass
+        return passed
+
+    async def give_backs(cache: Cache) -> None:
+        for _ in range(5):
+            await RateLimiter(cache).give_back(k, 1)
+
+    assert backend.run(lambda c: takes(c, 5, 1)) == 5
+    time.sleep(1.2)
+    backend.run(give_backs)
+    assert backend.run(lambda c: c.get(k)) in (None, "0")
+    assert backend.run(lambda c: takes(c, 10, 60)) == 5
+
+
+# -- keys of any length (SPEC §10) ------------------------------------------------------------------
+
+LONG_KEYS = [
+    "x" * 191, "x" * 192, "y" * 600,
+    "acct:" + "ﬃ" * 64,  # 64 ligatures: 192 bytes, or 192 characters once case-folded
+    "acct:" + "ﬃ".casefold() * 64,
+    "語" * 200,  # 200 characters, 600 bytes
+]
+
+
+@pytest.mark.parametrize("long_key", LONG_KEYS, ids=lambda k: f"{len(k)}chars-{len(k.encode())}bytes")
+def test_keys_of_any_length_work(backend: Backend, long_key: str) -> None:
+    k = long_key + key()
+    assert backend.run(lambda c: c.add(k, "first", 60)) is True
+    assert backend.run(lambda c: c.add(k, "second", 60)) is False
+    assert backend.run(lambda c: c.get(k)) == "first"
+    backend.run(lambda c: c.set(k, "third", 60))
+    assert backend.run(lambda c: c.get(k)) == "third"
+    assert 0 < backend.run(lambda c: c.ttl(k)) <= 60
+    assert backend.run(lambda c: c.delete(k)) is True
+    assert backend.run(lambda c: c.incr(k, 60)) == 1
+    assert backend.run(lambda c: c.incr(k, 60)) == 2
+    assert backend.run(lambda c: c.decr(k)) == 1
+
+
+def test_long_keys_that_differ_only_at_the_end_stay_apart(backend: Backend) -> None:
+    stem = "z" * 400 + key()
+    backend.run(lambda c: c.set(stem + "a", "a", 60))
+    backend.run(lambda c: c.set(stem + "b", "b", 60))
+    assert backend.run(lambda c: c.get(stem + "a")) == "a"
+    assert backend.run(lambda c: c.get(stem + "b")) == "b"

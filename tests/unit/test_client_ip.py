@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.common.client_ip import client_address, parse_networks
+from app.request import ApiRequest
 from config import ConfigError, load_settings
 
 LOCAL = parse_networks("127.0.0.1")
@@ -133,3 +134,23 @@ def test_garbage_hop_before_a_good_last_hop_does_not_matter() -> None:
 def test_a_peer_that_is_not_an_address_is_never_trusted() -> None:
     assert client_address("", "203.0.113.7", LOCAL) == ""
     assert client_address("unix-socket", "203.0.113.7", parse_networks("0.0.0.0/0")) == "unix-socket"
+
+
+# -- several header lines (SPEC §10: every line counts, joined in order) -------------------------
+
+def _lines(*lines: bytes) -> str | None:
+    scope = {"headers": [(b"host", b"x"), *((b"x-forwarded-for", line) for line in lines), (b"accept", b"*/*")]}
+    return ApiRequest(scope, "v2", "/test").header_lines(b"x-forwarded-for")
+
+
+def test_every_forwarded_for_line_counts_in_order() -> None:
+    assert _lines() is None
+    assert _lines(b"203.0.113.7") == "203.0.113.7"
+    assert _lines(b"10.9.9.9", b"203.0.113.7") == "10.9.9.9,203.0.113.7"
+    assert _lines(b"1.1.1.1, 2.2.2.2", b"203.0.113.7") == "1.1.1.1, 2.2.2.2,203.0.113.7"
+
+
+def test_the_proxys_line_wins_over_the_clients_line_before_it() -> None:
+    """HAProxy's `option forwardfor` adds its line after the client's own (issue 12, item 4)."""
+    assert client_address("127.0.0.1", _lines(b"10.9.9.9", b"198.51.100.9"), LOCAL) == "198.51.100.9"
+    assert client_address("127.0.0.1", _lines(b"garbage", b"198.51.100.9"), LOCAL) == "198.51.100.9"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from peewee import CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase, OperationalError
+from peewee import Case, CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase, OperationalError
 
-from app.common.cache.base import Cache
+from app.common.cache.base import LONGEST_KEY, Cache, stored_key
 from app.common.database import db_write, write_transaction
 from app.model.base import BaseModel, db
 
@@ -26,7 +26,7 @@ def create_cache_table() -> None:
 
 
 class CacheEntry(BaseModel):
-    key = CharField(max_length=191, primary_key=True)
+    key = CharField(max_length=LONGEST_KEY, primary_key=True)
     value = CharField(max_length=255)
     # Counters count here (an integer column is portable arithmetic); `value` mirrors it as text.
     count = IntegerField(default=0)
@@ -40,11 +40,21 @@ def _live(key: str, now: float):
     return (CacheEntry.key == key) & (CacheEntry.expire_at > now)
 
 
+def _deadlocked(exc: OperationalError) -> bool:
+    """InnoDB may pick a transaction as a deadlock victim (or time it out) among racing ones."""
+    return bool(exc.args) and exc.args[0] in (1205, 1213)
+
+
 class DatabaseCache(Cache):
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "") -> None:
         # The table comes from a migration (5), which holds the migration lock: workers and
         # instances starting together must not race on CREATE TABLE (PostgreSQL can fail there).
         self._writes = 0
+        self._prefix = prefix.encode("utf-8")
+
+    def _key(self, key: str) -> str:
+        # The whole key's bytes decide whether it is hashed, so an ASCII digest fits the column.
+        return stored_key(self._prefix + key.encode("utf-8")).decode("utf-8")
 
     def _sweep(self, now: float) -> None:
         self._writes += 1
@@ -67,7 +77,7 @@ class DatabaseCache(Cache):
         return self._insert(key, value, now + ttl)
 
     async def add(self, key: str, value: str, ttl: int) -> bool:
-        return await db_write(self._add, key, value, ttl)
+        return await db_write(self._add, self._key(key), value, ttl)
 
     @staticmethod
     def _get(key: str) -> tuple[str, float] | None:
@@ -75,7 +85,7 @@ class DatabaseCache(Cache):
         return (row.value, row.expire_at) if row else None
 
     async def get(self, key: str) -> str | None:
-        row = await db_write(self._get, key)
+        row = await db_write(self._get, self._key(key))
         return row[0] if row else None
 
     def _set(self, key: str, value: str, ttl: int) -> None:
@@ -88,10 +98,11 @@ class DatabaseCache(Cache):
         raise RuntimeError(f"cache set of {key!r} kept racing")
 
     async def set(self, key: str, value: str, ttl: int) -> None:
-        await db_write(self._set, key, value, ttl)
+        await db_write(self._set, self._key(key), value, ttl)
 
     async def delete(self, key: str) -> bool:
-        return bool(await db_write(lambda: CacheEntry.delete().where(_live(key, time.time())).execute()))
+        stored = self._key(key)
+        return bool(await db_write(lambda: CacheEntry.delete().where(_live(stored, time.time())).execute()))
 
     def _incr(self, key: str, ttl: int, amount: int) -> int:
         for _ in range(10):
@@ -111,15 +122,35 @@ class DatabaseCache(Cache):
                 if self._insert(key, str(amount), now + ttl, count=amount):
                     return amount
             except OperationalError as exc:
-                # InnoDB may pick this transaction as a deadlock victim among racing ones: try again.
-                if exc.args and exc.args[0] in (1205, 1213):
+                if _deadlocked(exc):
                     continue
                 raise
         raise RuntimeError(f"cache incr of {key!r} kept racing")
 
+    @staticmethod
+    def _decr(key: str, amount: int) -> int:
+        for _ in range(10):
+            try:
+                with write_transaction():
+                    # Only a live counter is touched (an ended window stays ended), never below zero.
+                    lowered = Case(None, [(CacheEntry.count > amount, CacheEntry.count - amount)], 0)
+                    if not CacheEntry.update(count=lowered).where(_live(key, time.time())).execute():
+                        return 0
+                    count = CacheEntry.get_by_id(key).count
+                    CacheEntry.update(value=str(count)).where(CacheEntry.key == key).execute()
+                    return count
+            except OperationalError as exc:
+                if _deadlocked(exc):
+                    continue
+                raise
+        raise RuntimeError(f"cache decr of {key!r} kept racing")
+
     async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
-        return await db_write(self._incr, key, ttl, amount)
+        return await db_write(self._incr, self._key(key), ttl, amount)
+
+    async def decr(self, key: str, amount: int = 1) -> int:
+        return await db_write(self._decr, self._key(key), amount)
 
     async def ttl(self, key: str) -> int:
-        row = await db_write(self._get, key)
+        row = await db_write(self._get, self._key(key))
         return max(0, int(row[1] - time.time() + 0.999)) if row else 0

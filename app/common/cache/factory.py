@@ -6,14 +6,19 @@ from typing import Any
 from app.common.cache.base import Cache
 
 
-def make_cache(settings: Any) -> Cache:
-    """The cache the settings ask for."""
+def make_cache(settings: Any, identity: str) -> Cache:
+    """The cache the settings ask for, its keys under the identity of the database they belong to.
+
+    A runtime folder or a Redis may serve several databases (a second SQLite file, a restored
+    backup, staging beside production): the identity keeps each one's locks and counters its own.
+    """
+    prefix = f"{identity}:"
     if settings.REDIS_URL:
         from app.common.cache.redis import RedisCache
-        return RedisCache(settings.REDIS_URL, settings.REDIS_PREFIX)
+        return RedisCache(settings.REDIS_URL, settings.REDIS_PREFIX + prefix)
     if settings.DATABASE_URL.startswith("sqlite"):
         from app.common.cache.lmdb import LmdbCache
-        return LmdbCache(settings.CACHE_PATH, map_size_mb=settings.CACHE_MAP_SIZE)
+        return LmdbCache(settings.CACHE_PATH, map_size_mb=settings.CACHE_MAP_SIZE, prefix=prefix)
     # Several instances on one MySQL/PostgreSQL share state through it when there is no Redis.
     from app.common.cache.database import DatabaseCache
-    return DatabaseCache()
+    return DatabaseCache(prefix)

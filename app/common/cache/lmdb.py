@@ -24,7 +24,6 @@ double the cost of every write; the sweep costs about 1 µs a write.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import struct
@@ -34,15 +33,13 @@ from pathlib import Path
 
 import lmdb
 
-from app.common.cache.base import Cache
+from app.common.cache.base import LONGEST_KEY, Cache, stored_key
 from app.common.error import ApiException
 
 log = logging.getLogger("login_api.cache")
 _EXPIRY = struct.Struct(">d")
 _SWEEP_EVERY = 128
 _SWEEP_BATCH = 256
-# LMDB's keys are at most 511 bytes; a longer one (an absurd account name, say) is stored by its hash.
-_LONGEST_KEY = 480
 
 # LMDB's locks are per process: an environment opened twice in one process breaks them (its
 # documentation: "do not have open an LMDB database twice in the same process"). Every cache on
@@ -103,11 +100,6 @@ def _release(path: str) -> None:
             entry[0].close()
 
 
-def _key(key: str) -> bytes:
-    raw = key.encode("utf-8")
-    return raw if len(raw) <= _LONGEST_KEY else b"sha256:" + hashlib.sha256(raw).hexdigest().encode("ascii")
-
-
 def _pack(value: str, expire_at: float) -> bytes:
     return _EXPIRY.pack(expire_at) + value.encode("utf-8")
 
@@ -119,12 +111,18 @@ def _expiry(stored: bytes) -> float:
 class LmdbCache(Cache):
     """Shared by every process that opens the same file; calls run inline (microseconds each)."""
 
-    def __init__(self, path: str, map_size_mb: int = 4096):
+    def __init__(self, path: str, map_size_mb: int = 4096, prefix: str = ""):
         self._path = path
+        self._prefix = prefix
         self._env = _acquire(path, map_size_mb * 1024 * 1024)
         self._writes = 0
         self._sweep_from = b""
         self._closed = False
+
+    def _key(self, key: str) -> bytes:
+        # On every signed request (the nonce): the common short key costs no call to stored_key.
+        raw = (self._prefix + key).encode("utf-8")
+        return raw if len(raw) <= LONGEST_KEY else stored_key(raw)
 
     def _write(self, operation, *args):
         """Run `operation(txn, now, *args)` in one write transaction; sweep now and then."""
@@ -194,28 +192,40 @@ class LmdbCache(Cache):
         txn.put(key, _pack(str(count), expire_at))
         return count
 
+    @staticmethod
+    def _decr(txn: lmdb.Transaction, now: float, key: bytes, amount: int) -> int:
+        stored = txn.get(key)
+        if stored is None or _expiry(stored) <= now:
+            return 0  # an ended window stays ended
+        count = max(0, int(stored[_EXPIRY.size:]) - amount)
+        txn.put(key, _pack(str(count), _expiry(stored)))
+        return count
+
     def _live(self, key: str) -> bytes | None:
         with self._env.begin() as txn:
-            stored = txn.get(_key(key))
+            stored = txn.get(self._key(key))
         return stored if stored is not None and _expiry(stored) > time.time() else None
 
     # -- the Cache interface ----------------------------------------------------------------
 
     async def add(self, key: str, value: str, ttl: int) -> bool:
-        return self._write(self._add, _key(key), value, ttl)
+        return self._write(self._add, self._key(key), value, ttl)
 
     async def get(self, key: str) -> str | None:
         stored = self._live(key)
         return stored[_EXPIRY.size:].decode("utf-8") if stored is not None else None
 
     async def set(self, key: str, value: str, ttl: int) -> None:
-        self._write(self._set, _key(key), value, ttl)
+        self._write(self._set, self._key(key), value, ttl)
 
     async def delete(self, key: str) -> bool:
-        return self._write(self._delete, _key(key))
+        return self._write(self._delete, self._key(key))
 
     async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
-        return self._write(self._incr, _key(key), ttl, amount)
+        return self._write(self._incr, self._key(key), ttl, amount)
+
+    async def decr(self, key: str, amount: int = 1) -> int:
+        return self._write(self._decr, self._key(key), amount)
 
     async def ttl(self, key: str) -> int:
         stored = self._live(key)

@@ -14,6 +14,13 @@ if redis.call('PTTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) e
 return n
 """
 
+# Take back from a live counter only, never below zero; DECRBY keeps the key's expiry.
+_DECR = """
+local n = tonumber(redis.call('GET', KEYS[1]))
+if not n then return 0 end
+return redis.call('DECRBY', KEYS[1], math.min(n, tonumber(ARGV[1])))
+"""
+
 
 class RedisCache(Cache):
     """A Redis outage answers 503 (SERVICE_UNAVAILABLE), never a skipped check."""
@@ -23,6 +30,7 @@ class RedisCache(Cache):
                                               socket_connect_timeout=2)
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR)
+        self._decr = self._redis.register_script(_DECR)
 
     async def _call(self, awaitable):
         try:
@@ -44,6 +52,9 @@ class RedisCache(Cache):
 
     async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
         return int(await self._call(self._incr(keys=[self._prefix + key], args=[ttl, amount])))
+
+    async def decr(self, key: str, amount: int = 1) -> int:
+        return int(await self._call(self._decr(keys=[self._prefix + key], args=[amount])))
 
     async def ttl(self, key: str) -> int:
         left = await self._call(self._redis.ttl(self._prefix + key))
