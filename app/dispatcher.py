@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable
 from app.common.client_ip import client_address
 from app.common.error import ApiException
 from app.common.lang import choose_language, lang_in_query
+from app.common.param_names import check_names, refuse_secrets
 from app.common.request_input import merge, parse_body, parse_query, read_body
 from app.common.route import Route, RouteRule
 from app.exception_handle import render_exception
@@ -116,7 +117,10 @@ class Dispatcher:
                 raise ApiException("METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
             body = await read_body(receive, request.headers.get("content-length"), self.settings.MAX_BODY_SIZE)
             query = parse_query(scope.get("query_string", b""))
+            if query:
+                refuse_secrets(query)
             request.params = merge(query, parse_body(body, request.headers.get("content-type", "")))
+            check_names(request.params)
             lang = request.params.get("lang")
             if lang is not None:
                 request.lang = choose_language(lang, request.headers.get("accept-language"))

@@ -12,7 +12,10 @@ _MISSING = Text("缺少令牌", "no token given")
 
 
 def token_of(request: ApiRequest) -> str | None:
-    """The token from `Authorization: Bearer …`, a `token` header, or a `token` parameter."""
+    """The token from `Authorization: Bearer …`, a `token` header, or a `token` body parameter.
+
+    `params` holds no query-string token: the dispatcher refuses one before any action runs (SPEC §10).
+    """
     authorization = request.headers.get("authorization")
     if authorization:
         scheme, _, value = authorization.partition(" ")

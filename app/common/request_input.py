@@ -121,19 +121,43 @@ def _parse_json(body: bytes) -> dict[str, Any]:
         raise _unreadable(_BAD_JSON) from None
     if not isinstance(value, dict):
         raise _unreadable(_NOT_OBJECT)
-    # Cheap tests first: only a body that could be deep or hold a \u escape is walked.
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH or b"\\u" in body:
-        _check_tree(value)
+    problem = _tree_problem(value, body.count(b"[") + body.count(b"{"), b"\\u" in body)
+    if problem is not None:
+        raise _unreadable(problem)
     return value
 
 
-def _check_tree(value: Any) -> None:
-    """Refuse nesting deeper than MAX_DEPTH and lone surrogates (\\ud800 is no Unicode text)."""
+class TooDeep(ValueError):
+    """JSON text nested deeper than MAX_DEPTH."""
+
+
+def decode_json_value(text: str) -> Any:
+    """JSON text carried in one form or query value (an array field). Raises TooDeep past
+    MAX_DEPTH levels (SPEC §10), ValueError when malformed or holding a lone surrogate."""
+    try:
+        value = json.loads(text)
+    except RecursionError:  # thousands of `[`: the C decoder gives up before any check could run
+        raise TooDeep(_TOO_DEEP.en) from None
+    problem = _tree_problem(value, text.count("[") + text.count("{"), "\\u" in text)
+    if problem is _TOO_DEEP:
+        raise TooDeep(problem.en)
+    if problem is not None:
+        raise ValueError(problem.en)
+    return value
+
+
+def _tree_problem(value: Any, brackets: int, escapes: bool) -> Text | None:
+    """Nesting deeper than MAX_DEPTH, or a lone surrogate (\\ud800 is no Unicode text), else None.
+
+    Cheap tests first: only a text that could be deep or hold a \\u escape is walked (iteratively:
+    the walk must not itself recurse)."""
+    if brackets <= MAX_DEPTH and not escapes:
+        return None
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise _unreadable(_TOO_DEEP)
+            return _TOO_DEEP
         if isinstance(item, dict):
             stack.extend((key, depth) for key in item)
             stack.extend((child, depth + 1) for child in item.values())
@@ -143,7 +167,8 @@ def _check_tree(value: Any) -> None:
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                raise _unreadable(_NOT_UTF8) from None
+                return _NOT_UTF8
+    return None
 
 
 def _parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:

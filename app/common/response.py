@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
 from starlette.responses import Response
 
@@ -11,10 +11,21 @@ from app.common.error import Answer
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
+# Sent with every envelope, success or error. Answers carry tokens, SMS and captcha data, and even
+# an error is about one caller: nothing here may be kept by a browser or a shared cache (ASVS
+# 3.1.1; one rule instead of a list of endpoints that could miss one). nosniff: JSON is never
+# run as a script or a page (SPEC §10). Constant bytes appended to the header list: no cost.
+_SAFETY_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
+
+
 class JsonResponse(Response):
     """A response whose body is already encoded; avoids Starlette re-serialising the envelope."""
 
     media_type = "application/json"
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        super().init_headers(headers)
+        self.raw_headers.extend(_SAFETY_HEADERS)
 
 
 def envelope(version: str, answer: Answer, lang: str, data: Any = None, message: str | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any, Mapping
 
 
@@ -31,7 +32,49 @@ def make_sign(params: Mapping[str, Any], secret: str) -> str:
     return hashlib.md5(canonical_string(params, secret).encode("utf-8")).hexdigest()
 
 
+def signed_text(params: Mapping[str, Any], secret: str, given: str) -> tuple[str, str] | None:
+    """(string to sign, its lower-case sign) when `given` signs `params`; compared case-insensitively
+    and in constant time. None when it does not."""
+    text = canonical_string(params, secret)
+    expected = hashlib.md5(text.encode("utf-8")).hexdigest()
+    if hmac.compare_digest(expected.encode("ascii"), given.strip().lower().encode("utf-8", "replace")):
+        return text, expected
+    return None
+
+
 def sign_matches(params: Mapping[str, Any], secret: str, given: str) -> bool:
     """Compare case-insensitively and in constant time."""
-    expected = make_sign(params, secret)
-    return hmac.compare_digest(expected.encode("ascii"), given.strip().lower().encode("utf-8", "replace"))
+    return signed_text(params, secret, given) is not None
+
+
+# Values are written unescaped, so one string to sign can come from many parameter sets
+# ({"lang": "en&nonce=N"} signs like {"lang": "en", "nonce": "N"}). The replay key is therefore
+# read from the signed TEXT, never from the parameters: every request with the same signature
+# has the same text, hence the same key, however its parameters were rearranged. (str.find, not
+# a regex: this runs on every signed request.)
+_NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _first_value(text: str, name: str) -> str | None:
+    """What follows the first `name=` that starts a `&`-piece of `text`, up to the next `&`."""
+    prefix = name + "="
+    at = text.find(prefix)
+    while at > 0 and text[at - 1] != "&":  # inside a name or a value, not a piece of its own
+        at = text.find(prefix, at + 1)
+    if at < 0:
+        return None
+    start = at + len(prefix)
+    return text[start:text.find("&", start)]  # the text ends in `&key=…`: there is a next `&`
+
+
+def replay_key(text: str, sign: str) -> str:
+    """The one cache key that marks this signed request as used (SPEC §4 and §10).
+
+    With a nonce, the nonce within its app: the same nonce is a replay even under a new sign,
+    and the same sign is a replay because it has the same text. Without one, the sign itself.
+    """
+    nonce = _first_value(text, "nonce")
+    if nonce is None or _NONCE.fullmatch(nonce) is None:
+        return f"sign:{sign}"
+    appid = _first_value(text, "appid") if "appid=" in text else None  # most requests have none
+    return f"nonce:{appid or ''}:{nonce}"

@@ -11,7 +11,7 @@ from typing import Any
 from app.common.error import ApiException
 from app.common.response import JsonResponse, render
 from app.common.error import answer
-from app.common.sign import sign_matches
+from app.common.sign import replay_key, signed_text
 from app.common.text import Text
 from app.request import ApiRequest
 from app.validate.base import BaseValidate
@@ -46,7 +46,7 @@ class Common:
         self.request = request
 
     async def initialize(self) -> None:
-        """Timestamp, nonce or signature replay, and the md5 sign (SPEC §4)."""
+        """Timestamp, nonce, the md5 sign, and replay of the nonce or the signature (SPEC §4, §10)."""
         if not self.settings.SIGN_REQUIRED:
             return
         params = self.request.params
@@ -62,11 +62,12 @@ class Common:
         appid = params.get("appid")
         secret = self._secret_of(appid)
         given = self.request.headers.get("sign") or params.get("sign")
-        if not isinstance(given, str) or not given or not sign_matches(params, secret, given):
+        signed = signed_text(params, secret, given) if isinstance(given, str) and given else None
+        if signed is None:
             raise ApiException("SIGN_INVALID")
-        # Remembered for the whole span in which its timestamp is acceptable: window either side.
-        replay_key = f"nonce:{appid or ''}:{nonce}" if nonce else f"sign:{given.strip().lower()}"
-        if not await self.app.cache.add(replay_key, "1", 2 * self.settings.SIGN_WINDOW):
+        # One cache write marks both the nonce and the signature as used (see replay_key), for
+        # the whole span in which its timestamp is acceptable: window either side.
+        if not await self.app.cache.add(replay_key(*signed), "1", 2 * self.settings.SIGN_WINDOW):
             raise ApiException("REQUEST_REPLAYED")
 
     def _secret_of(self, appid: Any) -> str:

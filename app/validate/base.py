@@ -13,11 +13,11 @@ handler renders with the field's v1 code or v2's 9906.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Callable, ClassVar
 
 from app.common.error import ApiException
+from app.common.request_input import MAX_DEPTH, TooDeep, decode_json_value
 from app.common.text import Text
 
 Rule = tuple[str, str | None]
@@ -39,6 +39,7 @@ DEFAULT_MESSAGES: dict[str, Text] = {
     "confirm": Text("{label}和确认字段不一致", "{label} does not match its confirmation"),
     "in": Text("{label}必须在 {arg} 范围内", "{label} must be one of {arg}"),
     "regex": Text("{label}格式不正确", "{label} has the wrong format"),
+    "depth": Text("{label}嵌套超过{arg}层", "{label} is nested more than {arg} levels deep"),
 }
 
 # re.ASCII: `\d` must not take full-width or other Unicode digits ("１３９…" is not a phone number).
@@ -121,7 +122,9 @@ class BaseValidate:
         if wants_array:
             if isinstance(value, str):  # a form or query string carries an array as JSON text
                 try:
-                    value = json.loads(value)
+                    value = decode_json_value(value)
+                except TooDeep:
+                    self._fail(name, "depth", str(MAX_DEPTH))
                 except ValueError:
                     self._fail(name, "array", None)
             if not isinstance(value, list):

@@ -160,8 +160,9 @@ def test_name_given_twice_is_a_parameter_error(client: Client, version: str) -> 
     params = fresh()
     sign = make_sign(params, SIGN_SECRET)
     query = "&".join(f"{k}={v}" for k, v in params.items())
+    public = "&".join(f"{k}={v}" for k, v in params.items() if k != "password")  # no secret in the URL
     cases = [
-        client.raw("POST", f"{path}?{query}&username=Bar", headers={"sign": sign}),                 # query twice
+        client.raw("POST", f"{path}?{public}&username=Bar", headers={"sign": sign}),                # query twice
         client.raw("POST", f"{path}?username=Foo", json=params, headers={"sign": sign}),            # query + body
         post_bytes(client, path, json.dumps(params)[:-1].encode() + b', "username": "Foo"}', sign=sign),  # JSON
         post_bytes(client, path, f"{query}&username=Foo".encode(), "application/x-www-form-urlencoded",

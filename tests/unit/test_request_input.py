@@ -274,3 +274,26 @@ def test_malformed_content_length_is_unreadable() -> None:
 
 def test_client_disconnect_ends_the_body() -> None:
     assert read(Receive(b"abc", disconnect=True), None) == b"abc"
+
+
+# -- JSON text in one form or query value (SPEC §10) ------------------------------------------------
+
+@pytest.mark.parametrize("depth", [33, 999, 1001, 3000, 100000])
+def test_json_value_past_the_limit_is_too_deep(depth: int) -> None:
+    from app.common.request_input import TooDeep, decode_json_value
+
+    with pytest.raises(TooDeep):
+        decode_json_value("[" * depth + "]" * depth)
+    with pytest.raises(TooDeep):
+        decode_json_value('{"a":' * depth + "1" + "}" * depth)
+
+
+def test_json_value_within_the_limit() -> None:
+    from app.common.request_input import MAX_DEPTH, TooDeep, decode_json_value
+
+    assert decode_json_value("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+    assert decode_json_value("[1,2]") == [1, 2]
+    for wrong in ("[1,", '"\\ud800"', "NaN-ish"):
+        with pytest.raises(ValueError) as caught:
+            decode_json_value(wrong)
+        assert not isinstance(caught.value, TooDeep)

@@ -84,3 +84,47 @@ def test_sign_is_32_lowercase_hex_md5_of_utf8() -> None:
 @pytest.mark.parametrize("given", ["", "not-hex", "é" * 32, "0" * 31, "0" * 33])
 def test_malformed_signs_do_not_match_and_do_not_raise(given: str) -> None:
     assert sign_matches({"a": "1"}, "k", given) is False
+
+
+# -- the replay key (SPEC §10): read from the signed text, so a rearranged request shares it ---------
+
+def test_rearranged_parameters_that_sign_alike_share_one_replay_key() -> None:
+    from app.common.sign import replay_key, signed_text
+
+    original = {"lang": "en", "nonce": "abcdefgh12", "timestamp": 1700000000, "appid": "ios"}
+    folded = {"lang": "en&nonce=abcdefgh12", "timestamp": 1700000000, "appid": "ios"}
+    sign = make_sign(original, "k")
+    assert make_sign(folded, "k") == sign
+    first, second = signed_text(original, "k", sign), signed_text(folded, "k", sign.upper())
+    assert first is not None and first == second
+    assert replay_key(*first) == replay_key(*second) == "nonce:ios:abcdefgh12"
+
+
+def test_replay_key_without_a_nonce_is_the_lower_case_sign() -> None:
+    from app.common.sign import replay_key, signed_text
+
+    params = {"a": "1", "timestamp": 1700000000}
+    signed = signed_text(params, "k", make_sign(params, "k").upper())
+    assert signed is not None and replay_key(*signed) == f"sign:{make_sign(params, 'k')}"
+
+
+@pytest.mark.parametrize("params, key", [
+    ({"nonce": "A-b_0123", "t": 1}, "nonce::A-b_0123"),              # the first parameter
+    ({"a": "1", "nonce": "x" * 64}, "nonce::" + "x" * 64),          # the last before &key=
+    ({"a": "x&nonce=short", "t": 1}, None),                         # no nonce: too short to be one
+    ({"appid": "", "nonce": "abcdefgh"}, "nonce::abcdefgh"),        # an empty appid is not signed
+    ({"a": "1&appid=web", "appid": "ios", "nonce": "abcdefgh"}, "nonce:web:abcdefgh"),  # the text decides
+])
+def test_replay_key_reads_the_first_nonce_and_appid_of_the_text(params: dict[str, Any], key: str | None) -> None:
+    from app.common.sign import replay_key, signed_text
+
+    signed = signed_text(params, "k", make_sign(params, "k"))
+    assert signed is not None
+    assert replay_key(*signed) == (key or f"sign:{signed[1]}")
+
+
+def test_signed_text_refuses_a_wrong_sign() -> None:
+    from app.common.sign import signed_text
+
+    assert signed_text({"a": "1"}, "k", "0" * 32) is None
+    assert signed_text({"a": "1"}, "k", "中文") is None

@@ -132,6 +132,16 @@ def test_array_rule() -> None:
     assert caught.value.fields["reason"].en == "f is required"
 
 
+@pytest.mark.parametrize("depth", [33, 3000])
+def test_array_rule_refuses_json_text_nested_past_32_levels(depth: int) -> None:
+    v = validator("require|array")
+    with pytest.raises(ApiException) as caught:
+        v.check({"f": "[" * depth + "]" * depth})
+    assert caught.value.answer.name == "PARAM_INVALID" and caught.value.field == "f"
+    assert caught.value.fields["reason"].en == "f is nested more than 32 levels deep"
+    assert v.check({"f": "[" * 32 + "]" * 32})["f"] is not None
+
+
 def test_optional_field_may_be_absent_or_empty() -> None:
     v = validator("max:3")
     assert v.check({}) == {}
