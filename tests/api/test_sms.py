@@ -205,6 +205,13 @@ def test_code_is_not_in_the_response_outside_debug(quiet_server: LiveServer) -> 
         client.http.close()
 
 
+def test_log_driver_outside_debug_is_warned_about_at_start(quiet_server: LiveServer, server: LiveServer) -> None:
+    """SPEC §10: with SMS_DRIVER=log and APP_DEBUG=0 the codes go to the log; the operator is told."""
+    warning = "SMS_DRIVER=log"
+    assert warning in quiet_server.log(), quiet_server.log()
+    assert warning not in server.log()  # in debug mode the codes are in the responses anyway
+
+
 # -- wrong codes under concurrency (SPEC §10) ----------------------------------------------------
 
 
