@@ -176,7 +176,8 @@ def test_code_is_used_up_on_success(foo: dict[str, Any], client: Client) -> None
 # -- uniqueness --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("account", ["Foo", "foo", "FOO", "fOO"])
+@pytest.mark.parametrize("account", ["Foo", "foo", "FOO", "fOO",
+                                     "Ｆｏｏ", "ｆｏｏ", "Fｏo"])  # full-width: NFKC makes them `foo` (SPEC §10)
 def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, client: Client, account: str) -> None:
     assert foo["status"] == 201
     phone = new_phone()
@@ -381,3 +382,26 @@ def test_taken_comes_only_with_a_right_code_which_stays_usable(foo: dict[str, An
     assert server.query("SELECT attempts, used_at FROM sms_code WHERE phone = ?", phone) == [(0, None)]
     assert client.post("/login/register", body("NotFoo", phone, code)).status_code == 201
 
+
+@pytest.mark.parametrize("account", [
+    "ali\u200bce",     # zero-width space (a format character)
+    "ali\u202ece",     # right-to-left override
+    "al\x1b[31mice",   # a terminal escape
+    "\u0430lice",      # Cyrillic `а` among Latin letters: a look-alike of `alice`
+    "①②",              # folds to the all-digit `12`
+])
+def test_invisible_and_look_alike_account_names_are_refused(server: LiveServer, client: Client, account: str) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    message = expect_error(client.post("/login/register", body(account, phone, code)), "v2", 0, 9906, 400)
+    assert message.startswith(INVALID_PREFIX) and "用户名" in message, message
+    assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone)[0][0] == 0
+
+
+def test_full_width_spelling_logs_in_and_one_script_names_register(client: Client) -> None:
+    phone = new_phone()
+    assert client.post("/login/register", body("Wide", phone, sms_code(client, phone))).status_code == 201
+    expect_ok(login(client, "Ｗｉｄｅ", "1234567"), "v2")
+    phone = new_phone()
+    assert client.post("/login/register", body("алиса", phone, sms_code(client, phone))).status_code == 201
+    expect_ok(login(client, "АЛИСА", "1234567"), "v2")
