@@ -79,6 +79,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
         log.info("%s is read from %s (set it in the environment or .env to choose your own)", name, path)
     if settings.APP_DEBUG:
         log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
+    elif settings.SMS_DRIVER == "log":
+        # Outside debug the codes are in no response, so the log is the one place they are: say so.
+        log.warning("SMS_DRIVER=log: SMS codes are written to the log, not sent; set SMS_DRIVER=webhook in production")
     if settings.CAPTCHA_TEST_ANSWER:
         log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
     # Short-lived state is kept under this database's identity, read once here (not per request).

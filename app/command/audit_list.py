@@ -14,6 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from app.command.support import find_user
     from app.common.clock import format_time
     from app.model.audit_log import AuditLog
+    from app.service.audit import printable
     from server import boot
 
     settings = boot()
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     if args.event:
         query = query.where(AuditLog.event == args.event)
     for entry in query:
-        who = f"uid={entry.uid}" if entry.uid else f"account={entry.account or '-'}"
+        # Escaped again on the way out: rows written before the log escaped typed names are raw.
+        who = f"uid={entry.uid}" if entry.uid else f"account={printable(entry.account) or '-'}"
         print(f"{format_time(entry.created_at, settings.APP_TIMEZONE)}  {entry.event:<9} {entry.outcome:<9} "
-              f"{who:<24} ip={entry.ip or '-':<16} {entry.detail or ''}".rstrip())
+              f"{who:<24} ip={printable(entry.ip) or '-':<16} {printable(entry.detail) or ''}".rstrip())
     return 0

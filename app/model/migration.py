@@ -71,6 +71,34 @@ def _v6_database_identity() -> None:
     create_identity()
 
 
+def _v7_account_keys_nfkc() -> None:
+    """Recompute every account_key as NFKC + case folding (SPEC §10: `ａlice` = `alice`).
+
+    Keys were case-folded only. Where two existing accounts now fold to one key, the oldest
+    keeps it and the others get `key#id` (`#` cannot be typed in an account name), so they
+    still log in by phone and an operator can rename them; each is logged.
+    """
+    from app.model.user import account_key
+
+    rows = list(User.select(User.id, User.account, User.account_key).order_by(User.id).tuples())
+    wanted: dict[int, str] = {}
+    owners: dict[str, int] = {}
+    for uid, account, _ in rows:
+        key = account_key(account)[:64]
+        if key in owners:
+            log.warning("account %r (user %d) folds to the key of user %d; it keeps the key %r",
+                        account, uid, owners[key], f"{key}#{uid}")
+            key = f"{key[:50]}#{uid}"
+        owners[key] = uid
+        wanted[uid] = key
+    changed = [(uid, wanted[uid]) for uid, _, old in rows if old != wanted[uid]]
+    # Two passes through a placeholder, so swapping keys never trips the unique index midway.
+    for uid, _ in changed:
+        User.update(account_key=f"#{uid}").where(User.id == uid).execute()
+    for uid, key in changed:
+        User.update(account_key=key).where(User.id == uid).execute()
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
@@ -78,6 +106,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (4, _v4_audit_log),
     (5, _v5_cache_table),
     (6, _v6_database_identity),
+    (7, _v7_account_keys_nfkc),
 ]
 
 

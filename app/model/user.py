@@ -1,14 +1,20 @@
 """Users: an account name, a phone number and a password hash."""
 from __future__ import annotations
 
+import unicodedata
+
 from peewee import AutoField, CharField, IntegerField, SmallIntegerField
 
 from app.model.base import BaseModel, now
 
 
 def account_key(account: str) -> str:
-    """The spelling that makes accounts unique: `Foo` and `foo` are one account."""
-    return account.strip().casefold()
+    """The spelling that makes accounts unique: `Foo`, `foo` and `ｆｏｏ` are one account (SPEC §10).
+
+    NFKC, case folding, NFKC again: Unicode's NFKC_Casefold closure, since folding can undo
+    a composition. Confusables across scripts (Cyrillic `а`) are not folded; see the validator.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", account.strip()).casefold()).strip()
 
 
 class User(BaseModel):
@@ -28,5 +34,5 @@ class User(BaseModel):
 
     @classmethod
     def find_by_identity(cls, identity: str) -> "User | None":
-        """The user whose account (any case) or phone is `identity`."""
+        """The user whose account (any case or width) or phone is `identity`."""
         return cls.get_or_none((cls.account_key == account_key(identity)) | (cls.phone == identity.strip()))

@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from app.common.database import db_write
 from app.model.audit_log import AuditLog
 
 log = logging.getLogger("login_api.audit")
+
+# Control, format (bidirectional overrides, zero-width), line and paragraph separators, surrogates,
+# private use, unassigned: what could move a terminal's cursor, recolour it or reorder a line.
+_UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def printable(text: str | None) -> str | None:
+    """`text` with every unprintable character escaped as Python writes it (`\\x1b`, `\\u202e`), so a
+    typed identity is shown to an operator as typed, harmlessly. Idempotent: escaping twice is once."""
+    if text is None:
+        return None
+    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in _UNPRINTABLE else ch for ch in text)
 
 
 class Audit:
@@ -15,7 +28,7 @@ class Audit:
         """Append one decision; a failure to write is logged, never turned into the request's failure."""
         try:
             await db_write(lambda: AuditLog.create(event=event, outcome=outcome, uid=uid,
-                                                   account=(account or None) and account[:64], ip=ip,
-                                                   detail=(detail or None) and detail[:255]))
+                                                   account=(account or None) and printable(account)[:64], ip=ip,
+                                                   detail=(detail or None) and printable(detail)[:255]))
         except Exception:  # noqa: BLE001 - the decision stands even if its record cannot be written
             log.exception("could not write the audit log (%s %s)", event, outcome)

@@ -1,8 +1,11 @@
-"""Image captchas (Hyperf sidebar: 验证码): a PNG data URL and an id; single use, stored hashed.
+"""Image captchas (Hyperf sidebar: 验证码): a PNG data URL and an id; single use, stored keyed-hashed.
 
-The answer's hash lives in the shared cache under the id. Checking it deletes it first, and
-only the caller whose delete succeeded may compare, so an id is good for one try, whoever
-and wherever tries it.
+The answer's HMAC lives in the shared cache under the id: a plain hash of four letters from
+a 25-letter alphabet is undone by trying all 390 625, so whoever reads the cache (a copy of
+runtime/cache.lmdb, a Redis replica) would know every answer. The key is server-side.
+
+Checking an answer deletes it first, and only the caller whose delete succeeded may compare,
+so an id is good for one try, whoever and wherever tries it.
 """
 from __future__ import annotations
 
@@ -28,17 +31,22 @@ class CaptchaService:
         self.settings = settings
         self.cache = cache
         self._image = ImageCaptcha(width=160, height=60)
+        # Derived from the generated JWT_SECRET under a label of its own (as SMS codes' key is), so
+        # every instance sharing the cache agrees on it and it opens nothing else.
+        self._key = hmac.new(settings.JWT_SECRET.encode("utf-8"), b"captcha-answer", hashlib.sha256).digest()
 
-    @staticmethod
-    def _digest(answer: str) -> str:
-        return hashlib.sha256(answer.strip().upper().encode("utf-8")).hexdigest()
+    def _digest(self, captcha_id: str, answer: str) -> str:
+        """HMAC of the id and the answer: one captcha's digest says nothing of another's."""
+        message = f"{captcha_id}:{answer.strip().upper()}".encode("utf-8")
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     async def create(self) -> dict[str, str]:
         """A new captcha: {captcha_id, image} with the image as a PNG data URL."""
         answer = self.settings.CAPTCHA_TEST_ANSWER or "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
         png = await anyio.to_thread.run_sync(lambda: self._image.generate(answer, format="png").getvalue())
         captcha_id = secrets.token_urlsafe(18)
-        await self.cache.set(f"captcha:{captcha_id}", self._digest(answer), self.settings.CAPTCHA_TTL)
+        await self.cache.set(f"captcha:{captcha_id}", self._digest(captcha_id, answer),
+                             self.settings.CAPTCHA_TTL)
         return {"captcha_id": captcha_id, "image": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
 
     async def verify(self, captcha_id: Any, code: Any) -> bool:
@@ -49,7 +57,7 @@ class CaptchaService:
         stored = await self.cache.get(key)
         if stored is None or not await self.cache.delete(key):
             return False
-        return hmac.compare_digest(stored, self._digest(code))
+        return hmac.compare_digest(stored, self._digest(captcha_id, code))
 
     async def require(self, request: ApiRequest) -> None:
         """Refuse the request unless it carries a right captcha: CAPTCHA_REQUIRED when absent, 60002 when wrong."""

@@ -50,13 +50,16 @@ class LoginGuard:
         # Refused before any password work, a try is not a failure: take() gives its slot back.
         await self.limits.take(ip_key, self.settings.LOGIN_IP_LIMIT, HOUR, "LOGIN_THROTTLED")
         user = await db_write(User.find_by_identity, identity)
-        # One counter per account however it is spelled; unknown names are counted alike (no oracle).
+        # The lock follows the user however it is named; unknown names are counted alike (no oracle).
         key = f"u{user.id}" if user else "n" + account_key(identity)
+        # The captcha follows the identity as typed (normalised), so typing a phone never tells
+        # whether its account failed before (SPEC §10).
+        typed = "i" + account_key(identity)
         # The captcha threshold counts attempts still in flight as failures (so a parallel burst
         # cannot pass it); the lock counts only failures that happened (so it never comes early).
-        in_flight = await self.limits.count(f"try:{key}", self.settings.LOGIN_WINDOW) - 1
+        in_flight = await self.limits.count(f"try:{typed}", self.settings.LOGIN_WINDOW) - 1
         try:
-            failed = int(await self.cache.get(f"fail:{key}") or 0)
+            failed = int(await self.cache.get(f"fail:{typed}") or 0)
             this_hour = await self.limits.count(f"failh:{key}", HOUR)
             taken = {ip_key: HOUR, f"failh:{key}": HOUR}
             if failed + in_flight >= self.settings.LOGIN_CAPTCHA_AFTER:
@@ -75,14 +78,16 @@ class LoginGuard:
                 if refusal.answer.name not in ("LOGIN_FAILED", "USER_NOT_FOUND"):
                     await self._give_back(taken)
                     raise
+                await self.limits.count(f"fail:{typed}", self.settings.LOGIN_WINDOW)
                 # A try while locked does not count towards the next lock.
                 outcome = "locked" if locked else await self._count_failure(key)
                 await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
                 raise
         finally:
-            await self.limits.give_back(f"try:{key}", self.settings.LOGIN_WINDOW)
+            await self.limits.give_back(f"try:{typed}", self.settings.LOGIN_WINDOW)
         await self._give_back(taken)
-        await self.cache.delete(f"fail:{key}")
+        for cleared in {f"fail:{key}", f"fail:{typed}"}:
+            await self.cache.delete(cleared)
         await self.audit.record("login", "ok", uid=user.id, account=identity, ip=ip)
         return user
 

@@ -30,33 +30,38 @@ class Registration:
     async def register(self, data: dict[str, Any], ip: str) -> User:
         """Create the user if `code` is the phone's live SMS code; the code is used up on success.
 
-        The address's wrong-code counter is taken before anything else and given back unless the
-        code turns out wrong, so parallel tries from one address cannot pass SMS_VERIFY_IP_LIMIT
-        (a check first and a count afterwards let every try in flight through).
+        The code is checked first (SPEC §10): before it is right, nothing is said about the account
+        or the phone, so registration is no oracle of who is registered. A wrong code keeps the
+        slot it took of the address's SMS_VERIFY_IP_LIMIT; the slot is taken before the check, so
+        parallel guesses from one address cannot pass the limit. A right code with a taken account
+        or phone stays usable.
         """
         limit_key = f"smsverify:{ip}"
         await self.limits.take(limit_key, self.sms.settings.SMS_VERIFY_IP_LIMIT, HOUR, "SMS_VERIFY_LIMITED")
-        outcome: User | str | None = None
         try:
-            # Before the slow hash and before the code is touched: a taken account keeps the code usable.
-            taken = await db_write(self._taken, data["account"], data["phone"])
-            if taken:
-                raise ApiException(taken)
-            password_hash = await Auth.instance().passwords.hash(data["password"])
-            outcome = await db_write(self._create, data, password_hash)
-        finally:
-            if outcome != "SMS_CODE_WRONG":  # only a wrong code keeps the slot it took
-                await self.limits.give_back(limit_key, HOUR)
+            code_id = await db_write(self.sms.check_sync, data["phone"], data["code"], int(time.time()))
+        except BaseException:
+            await self.limits.give_back(limit_key, HOUR)
+            raise
+        if code_id is None:
+            raise ApiException("SMS_CODE_WRONG")
+        await self.limits.give_back(limit_key, HOUR)
+        # Before the slow hash: a taken account or phone costs no password work.
+        taken = await db_write(self._taken, data["account"], data["phone"])
+        if taken:
+            raise ApiException(taken)
+        password_hash = await Auth.instance().passwords.hash(data["password"])
+        outcome = await db_write(self._create, data, code_id, password_hash)
         if isinstance(outcome, str):
             raise ApiException(outcome)
         return outcome
 
-    def _create(self, data: dict[str, Any], password_hash: str) -> User | str:
+    def _create(self, data: dict[str, Any], code_id: int, password_hash: str) -> User | str:
         now = int(time.time())
         try:
             with write_transaction():
-                if not self.sms.consume_sync(data["phone"], data["code"], now):
-                    return "SMS_CODE_WRONG"  # commits the counted wrong try
+                if not self.sms.use_sync(code_id, now):
+                    return "SMS_CODE_WRONG"  # used by a concurrent registration, or expired meanwhile
                 return User.create(account=data["account"].strip(), account_key=account_key(data["account"]),
                                    phone=data["phone"], password_hash=password_hash,
                                    created_at=now, updated_at=now)

@@ -92,21 +92,33 @@ class SmsCodeService:
         finally:
             await self.cache.delete(lock)
 
-    def consume_sync(self, phone: str, code: str, now: int) -> bool:
-        """Inside a write transaction: use up `phone`'s live code if `code` matches; count a wrong try."""
-        row = (SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.expire_at > now)
-                                      & SmsCode.used_at.is_null()).order_by(SmsCode.id.desc()).first())
+    def check_sync(self, phone: str, code: str, now: int) -> int | None:
+        """The id of `phone`'s live code if `code` is it; a wrong code is counted, the last wrong try burns it.
+
+        Each comparison first takes one of the code's SMS_VERIFY_ATTEMPTS tries in one conditional
+        UPDATE whose row count says whether it got one, committed at once. Every database settles
+        racing UPDATEs of one row one after another and re-checks the condition, so however many
+        guesses arrive at once, on however many workers, no code is compared more often (reading
+        the count and comparing first let every guess in flight through). A right code gives its
+        try back, so it stays usable while the account or phone turns out taken.
+        """
+        live = (SmsCode.phone == phone) & (SmsCode.expire_at > now) & SmsCode.used_at.is_null()
+        row = SmsCode.select(SmsCode.id, SmsCode.code_hash).where(live).order_by(SmsCode.id.desc()).first()
         if row is None:
-            return False
-        if not hmac.compare_digest(row.code_hash, self.code_hash(phone, code)):
-            # Count in the database (concurrent wrong tries are all counted), then burn the code once
-            # the count is reached. Two statements, not one: MySQL evaluates SET left to right and
-            # peewee orders it by field, so one statement would see the count differently per database.
-            # The caller's transaction holds the row between them.
-            SmsCode.update(attempts=SmsCode.attempts + 1).where(SmsCode.id == row.id).execute()
-            (SmsCode.update(used_at=now)
-             .where((SmsCode.id == row.id) & (SmsCode.attempts >= self.settings.SMS_VERIFY_ATTEMPTS)
-                    & SmsCode.used_at.is_null()).execute())
-            return False
-        # Conditional update: of two requests with the right code, exactly one uses it.
-        return SmsCode.update(used_at=now).where((SmsCode.id == row.id) & SmsCode.used_at.is_null()).execute() == 1
+            return None
+        limit = self.settings.SMS_VERIFY_ATTEMPTS
+        unburned = (SmsCode.id == row.id) & SmsCode.used_at.is_null()
+        if SmsCode.update(attempts=SmsCode.attempts + 1).where(unburned & (SmsCode.attempts < limit)).execute() != 1:
+            return None  # its tries are all taken: not compared at all
+        if hmac.compare_digest(row.code_hash, self.code_hash(phone, code)):
+            SmsCode.update(attempts=SmsCode.attempts - 1).where((SmsCode.id == row.id) & (SmsCode.attempts > 0)).execute()
+            return row.id
+        # The try that reached the limit burns the code, so a new one may be sent at once.
+        SmsCode.update(used_at=now).where(unburned & (SmsCode.attempts >= limit)).execute()
+        return None
+
+    @staticmethod
+    def use_sync(code_id: int, now: int) -> bool:
+        """Use up a code that check_sync accepted; of two requests with it, exactly one does."""
+        return SmsCode.update(used_at=now).where((SmsCode.id == code_id) & SmsCode.used_at.is_null()
+                                                  & (SmsCode.expire_at > now)).execute() == 1

@@ -172,6 +172,29 @@ def test_role_changes_are_recorded(server: LiveServer, story: dict[str, Any]) ->
     assert len(listed.stdout.splitlines()) == 4, listed.stdout
 
 
+# -- typed names are shown, not obeyed (issue 12) ---------------------------------------------------
+
+HOSTILE = "evil\x1b[2J\x1b[31mroot\u202e\u200b\n2099-01-01 forged"
+
+
+def test_typed_names_reach_the_log_and_audit_list_escaped(server: LiveServer, story: dict[str, Any]) -> None:
+    client = Client(server.url)
+    before = server.query("SELECT MAX(id) FROM audit_log")[0][0]
+    expect_error(client.post("/v1/login", {"username": HOSTILE, "password": WRONG[0]}), "v1", *LOGIN_FAILED)
+    stored = [r["account"] for r in rows(server, "event = 'login' AND id > ?", before)]
+    assert stored == ["evil\\x1b[2J\\x1b[31mroot\\u202e\\u200b\\n2099-01-01 forged"], stored
+    # A row written raw (as before the log escaped them) is escaped on the way out as well.
+    server.query("INSERT INTO audit_log (created_at, event, outcome, account, ip) VALUES (?, 'login', 'failed', ?, ?)",
+                 int(time.time()), HOSTILE, "10.0.0.1\x1b]0;owned\x07")
+    listed = server.command("audit:list", "--limit", "5")
+    assert listed.returncode == 0, listed.stderr
+    shown = listed.stdout
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u202e]", shown), repr(shown)
+    assert len(shown.splitlines()) == 5, shown  # the typed newline did not forge a line
+    assert shown.count("account=evil\\x1b[2J\\x1b[31mroot\\u202e\\u200b\\n2099-01-01") == 2, shown
+    assert "ip=10.0.0.1\\x1b]0;owned\\x07" in shown, shown
+
+
 # -- never a secret ---------------------------------------------------------------------------------
 
 def test_no_secret_in_the_audit_table(server: LiveServer, story: dict[str, Any]) -> None:

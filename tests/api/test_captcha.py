@@ -9,6 +9,7 @@ send/sms as well. CAPTCHA_TEST_ANSWER makes every answer known, and only with AP
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import itertools
 import os
@@ -132,6 +133,9 @@ def test_the_answer_is_stored_hashed(server: LiveServer, client: Client) -> None
     assert len(rows) == 1, rows
     value = rows[0][1][8:].decode()  # after the 8-byte expiry
     assert ANSWER.lower() not in value.lower() and len(value) >= 32, value
+    # Keyed (SPEC §10): a plain hash of 4 letters is undone by trying them all, whoever reads the cache.
+    unkeyed = {hashlib.sha256(text.encode()).hexdigest() for text in (ANSWER, ANSWER.lower(), f"{captcha_id}:{ANSWER}")}
+    assert value not in unkeyed, value
 
 
 # -- required after failures -------------------------------------------------------------------------

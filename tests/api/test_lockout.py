@@ -142,20 +142,36 @@ def test_locked_answer_is_the_same_on_both_login_endpoints(server: LiveServer, c
         same_answer(right, wrong)
 
 
-def test_the_counter_folds_case_and_phone(server: LiveServer, client: Client) -> None:
-    """`FOO`, `foo` and the phone are one account: their failures count together."""
+def test_the_lock_follows_the_user_the_captcha_the_identity_typed(server: LiveServer, client: Client) -> None:
+    """`FOO`, `foo` and the phone are one user: their failures lock it together (SPEC §10). The captcha
+    follows what is typed: `FOO`, `foo` and `ｆｏｏ` are one identity, the phone another."""
     user = new_user(server)
     upper, lower, phone = user["account"].upper(), user["account"].lower(), user["phone"]
-    for identity in (upper, lower, phone):
+    wide = "".join(chr(ord(ch) + 0xFEE0) for ch in lower)  # full-width: NFKC folds it to `lower`
+    for identity in (upper, lower, wide):
         refused(login(client, "v2", identity, "wrong_pass_1", captcha=False), "v2", identity)
-    # Three failures in three spellings: a captcha is now required, in a fourth spelling as well.
-    expect_error(login(client, "v2", user["account"], PASSWORD, captcha=False), "v2",
-                 *CAPTCHA_REQUIRED)
-    for identity in (f"  {lower}  ", phone):
-        refused(login(client, "v2", identity, "wrong_pass_1"), "v2", identity)
+    # Three failures of the account in three spellings: a captcha now, in a fourth spelling as well...
+    expect_error(login(client, "v2", user["account"], PASSWORD, captcha=False), "v2", *CAPTCHA_REQUIRED)
+    # ...but the phone has not failed yet: its first try is answered, not asked for a captcha.
+    refused(login(client, "v2", phone, "wrong_pass_1", captcha=False), "v2", phone)
+    refused(login(client, "v2", f"  {lower}  ", "wrong_pass_1"), "v2", f"  {lower}  ")
+    # Five failures of the user, whatever it was called: locked under every name.
     for identity in (user["account"], upper, lower, phone):
         locked_for(client, "v2", identity)
     locked_for(client, "v1", phone)
+
+
+def test_a_phone_tells_nothing_of_its_accounts_failures(server: LiveServer, client: Client) -> None:
+    """Issue 12 item 9: three wrong passwords for carol made her phone's first try ask for a captcha,
+    while an unknown phone's first try was answered: the phone told that it was carol's."""
+    carol = new_user(server)
+    fail(client, "v2", carol["account"], 3)
+    stranger = f"1370009{next(_numbers):04d}"
+    for version in VERSIONS:
+        answers = [login(client, version, phone, "wrong_pass_1", captcha=False)
+                   for phone in (carol["phone"], stranger)]
+        for phone, response in zip((carol["phone"], stranger), answers):
+            refused(response, version, phone)
 
 
 def test_unknown_accounts_are_counted_and_locked_alike(server: LiveServer, client: Client) -> None:

@@ -176,7 +176,8 @@ def test_code_is_used_up_on_success(foo: dict[str, Any], client: Client) -> None
 # -- uniqueness --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("account", ["Foo", "foo", "FOO", "fOO"])
+@pytest.mark.parametrize("account", ["Foo", "foo", "FOO", "fOO",
+                                     "Ｆｏｏ", "ｆｏｏ", "Fｏo"])  # full-width: NFKC makes them `foo` (SPEC §10)
 def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, client: Client, account: str) -> None:
     assert foo["status"] == 201
     phone = new_phone()
@@ -187,11 +188,9 @@ def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, clie
 
 def test_phone_taken(foo: dict[str, Any], server: LiveServer, client: Client) -> None:
     assert foo["status"] == 201
-    response = client.post("/login/send/sms", {"phone": DOC_PHONE})
-    if response.status_code == 200:
-        code = response.json()["data"]["code"]
-    else:  # a code sent by another test of this module is still live; a wrong one is fine here
-        code = "000000"
+    # A code another test of this module sent to the phone may still be live: retire it, send a known one.
+    server.query("UPDATE sms_code SET used_at = 1 WHERE phone = ? AND used_at IS NULL", DOC_PHONE)
+    code = sms_code(client, DOC_PHONE)
     expect_catalog(client.post("/login/register", body("Bar", DOC_PHONE, code)), "PHONE_TAKEN")
     assert users_named(server, "Bar") == 0
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", DOC_PHONE)[0][0] == 1
@@ -344,3 +343,65 @@ def test_register_in_v1_and_v2_paths(client: Client) -> None:
         response = client.post(path, body(account, phone, code))
         data = expect_ok(response, version, 201)
         assert data == ([] if version == "v2" else {}), response.text
+
+
+# -- no oracle before the code is right (SPEC §10) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Three wrong SMS codes per address per hour, and a registered Alice."""
+    live = LiveServer(tmp_path_factory.mktemp("register-tight"), APP_DEBUG=1,
+                      **{**SERVER_SETTINGS, "SMS_VERIFY_IP_LIMIT": 3})
+    live.create_user("Alice", "13800000042", "alice_pass_1")
+    yield live
+    live.stop()
+
+
+def test_a_wrong_code_says_nothing_of_the_account_or_phone_and_is_counted(tight: LiveServer) -> None:
+    c = Client(tight.url)
+    probes = [body("ALICE", new_phone(), "000000"),          # a registered account
+              body("Nobody1", "13800000042", "000000"),      # a registered phone
+              body("Nobody2", new_phone(), "000000")]        # neither
+    answers = [c.post("/login/register", params) for params in probes]
+    for response in answers:
+        expect_catalog(response, "SMS_CODE_WRONG")
+    assert len({r.content for r in answers}) == 1
+    # Each probe was a wrong code, counted against the address: the fourth is throttled.
+    response = c.post("/login/register", body("alice", new_phone(), "000000"))
+    assert response.status_code == 429 and response.headers.get("Retry-After"), response.text
+
+
+def test_taken_comes_only_with_a_right_code_which_stays_usable(foo: dict[str, Any], server: LiveServer,
+                                                              client: Client) -> None:
+    assert foo["status"] == 201
+    phone = new_phone()
+    code = sms_code(client, phone)
+    for _ in range(6):  # more often than SMS_VERIFY_ATTEMPTS: a right code's try is given back
+        expect_catalog(client.post("/login/register", body("fOO", phone, code)), "ACCOUNT_TAKEN")
+    assert server.query("SELECT attempts, used_at FROM sms_code WHERE phone = ?", phone) == [(0, None)]
+    assert client.post("/login/register", body("NotFoo", phone, code)).status_code == 201
+
+
+@pytest.mark.parametrize("account", [
+    "ali\u200bce",     # zero-width space (a format character)
+    "ali\u202ece",     # right-to-left override
+    "al\x1b[31mice",   # a terminal escape
+    "\u0430lice",      # Cyrillic `а` among Latin letters: a look-alike of `alice`
+    "①②",              # folds to the all-digit `12`
+])
+def test_invisible_and_look_alike_account_names_are_refused(server: LiveServer, client: Client, account: str) -> None:
+    phone = new_phone()
+    code = sms_code(client, phone)
+    message = expect_error(client.post("/login/register", body(account, phone, code)), "v2", 0, 9906, 400)
+    assert message.startswith(INVALID_PREFIX) and "用户名" in message, message
+    assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone)[0][0] == 0
+
+
+def test_full_width_spelling_logs_in_and_one_script_names_register(client: Client) -> None:
+    phone = new_phone()
+    assert client.post("/login/register", body("Wide", phone, sms_code(client, phone))).status_code == 201
+    expect_ok(login(client, "Ｗｉｄｅ", "1234567"), "v2")
+    phone = new_phone()
+    assert client.post("/login/register", body("алиса", phone, sms_code(client, phone))).status_code == 201
+    expect_ok(login(client, "АЛИСА", "1234567"), "v2")

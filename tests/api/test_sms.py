@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 
 from app.common.error import answer
-from tests.support import Client, LiveServer, expect_error, expect_ok, free_port
+from tests.support import Client, LiveServer, expect_error, expect_ok, fire, free_port
 
 DOC_PHONE = "13911119999"
 STILL_VALID = {"code": 50017, "msg": "短信还在有效期内, 请勿重复发送", "status": False, "data": []}
@@ -203,6 +203,46 @@ def test_code_is_not_in_the_response_outside_debug(quiet_server: LiveServer) -> 
         assert expect_ok(v1, "v1") == {}
     finally:
         client.http.close()
+
+
+def test_log_driver_outside_debug_is_warned_about_at_start(quiet_server: LiveServer, server: LiveServer) -> None:
+    """SPEC §10: with SMS_DRIVER=log and APP_DEBUG=0 the codes go to the log; the operator is told."""
+    warning = "SMS_DRIVER=log"
+    assert warning in quiet_server.log(), quiet_server.log()
+    assert warning not in server.log()  # in debug mode the codes are in the responses anyway
+
+
+# -- wrong codes under concurrency (SPEC §10) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guessed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("sms-guessed"), workers=2,
+                      **{**SERVER_SETTINGS, "APP_DEBUG": 1, "SMS_VERIFY_ATTEMPTS": 5,
+                         # many password hashes at once, as a busy server runs them
+                         "PASSWORD_HASH_WORKERS": 8})
+    yield live
+    live.stop()
+
+
+def test_a_parallel_burst_of_wrong_codes_compares_at_most_five(guessed: LiveServer) -> None:
+    """30 wrong codes at once: no more than SMS_VERIFY_ATTEMPTS are compared, then the code is burned."""
+    client = Client(guessed.url)
+    phone = new_phone()
+    code = expect_ok(send(client, phone), "v2")["code"]
+    wrong = [f"{(int(code) + n) % 10**6:06d}" for n in range(1, 31)]
+    jobs = [("/login/register", {"account": f"guess{n}", "password": "1234567",
+                                 "password_confirmation": "1234567", "phone": phone, "code": guess})
+            for n, guess in enumerate(wrong)]
+    for response in fire(guessed.url, jobs):
+        expect_catalog(response, "SMS_CODE_WRONG")
+    attempts, used_at = guessed.query("SELECT attempts, used_at FROM sms_code WHERE phone = ?", phone)[0]
+    assert attempts == 5 and used_at is not None, (attempts, used_at)
+    # Burned: the right code no longer registers.
+    late = client.post("/login/register", {"account": "late", "password": "1234567",
+                                           "password_confirmation": "1234567", "phone": phone, "code": code})
+    expect_catalog(late, "SMS_CODE_WRONG")
+    assert guessed.query("SELECT COUNT(*) FROM users")[0][0] == 0
 
 
 # -- daily cap ---------------------------------------------------------------------------------
