@@ -5,6 +5,12 @@ SETTINGS = [
     Setting("AUTH_DRIVER", "md5", str, "the token driver of `/{ver}/login`: `md5` or `jwt`"),
     Setting("TOKEN_TTL", 7200, int, "lifetime of an md5 token in seconds"),
     Setting("JWT_SECRET", "", str, "HS256 key (at least 32 bytes); generated into `runtime/secrets/` on first start", secret=True),
+    # HS256 is a shared secret; the others publish public keys at /.well-known/jwks.json so other
+    # services verify tokens without it. Their keys are made into runtime/secrets/jwt/ on first start.
+    Setting("JWT_ALG", "HS256", str, "JWT signing algorithm: `HS256`, `EdDSA`, `ES256` or `RS256`"),
+    # Checked on every token; a token of another issuer (or without one) is refused.
+    Setting("JWT_ISSUER", "login-api", str, "the `iss` claim of every JWT"),
+    Setting("JWT_AUDIENCE", "", str, "the `aud` claim of every JWT, checked when set"),
     Setting("JWT_TTL", 86400, int, "lifetime of an access JWT in seconds"),
     Setting("REFRESH_TTL", 2592000, int, "lifetime of a refresh JWT in seconds"),
     # Clocks of other services may drift; 0 keeps expiry exact.

@@ -129,7 +129,8 @@ def _derive(values: dict[str, Any]) -> None:
             raise ConfigError("setting SIGN_APPS: use the form app1:secret1,app2:secret2")
         apps[appid.strip()] = secret.strip()
     values["SIGN_APPS"] = apps
-    for name, allowed in (("AUTH_DRIVER", ("md5", "jwt")), ("SMS_DRIVER", ("log", "webhook"))):
+    for name, allowed in (("AUTH_DRIVER", ("md5", "jwt")), ("SMS_DRIVER", ("log", "webhook")),
+                          ("JWT_ALG", ("HS256", "EdDSA", "ES256", "RS256"))):
         if values[name] not in allowed:
             raise ConfigError(f"setting {name}: {values[name]!r} is not one of {', '.join(allowed)}")
     if values["SMS_DRIVER"] == "webhook" and not values["SMS_WEBHOOK_URL"]:

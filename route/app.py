@@ -26,6 +26,8 @@ for action in ("list", "create", "update", "delete", "assign", "user"):
 # Pages outside the versions, unsigned (app/controller/docs.py): the OpenAPI document, the
 # interactive docs page and its assets, served by the app itself so the page works offline.
 Route.get("/openapi.json", "Docs/openapi")
+# The public keys of JWT_ALG = EdDSA / ES256 / RS256, for services that verify our tokens (SPEC §13.4)
+Route.get("/.well-known/jwks.json", "Jwks/keys")
 Route.get("/docs", "Docs/page")
 for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "docs.css", "docs.js", "sign.js", "md5.js"):
     Route.get(f"/docs/{asset}", "Docs/asset")

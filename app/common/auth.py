@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from peewee import PostgresqlDatabase
@@ -21,6 +22,7 @@ from app.common.password import Passwords
 from app.common.text import Text
 from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
 from app.common.token.jwt import JwtDriver
+from app.common.token.keyring import Keyring
 from app.common.token.md5 import Md5Driver
 from app.model.base import db
 from app.model.session import Session
@@ -68,6 +70,14 @@ def _claims_match(parsed: ParsedToken, row: tuple) -> bool:
     return not claims or (claims["uid"] == row[0] and claims["type"] == row[1] and claims["sid"] == row[4])
 
 
+def jwt_keyring(settings: Any) -> Keyring | None:
+    """The asymmetric signing keys of JWT_ALG, in runtime/secrets/jwt/ (None for HS256)."""
+    if settings.JWT_ALG == "HS256":
+        return None
+    longest = max(settings.JWT_TTL, settings.REFRESH_TTL) + settings.JWT_LEEWAY
+    return Keyring(Path(settings.RUNTIME_DIR) / "secrets" / "jwt", settings.JWT_ALG, longest)
+
+
 class Auth:
     _instance: "Auth | None" = None
 
@@ -77,7 +87,8 @@ class Auth:
                                    settings.PASSWORD_PARALLELISM, settings.PASSWORD_HASH_WORKERS)
         self.drivers: dict[str, TokenDriver] = {
             "md5": Md5Driver(),
-            "jwt": JwtDriver(settings.JWT_SECRET, settings.JWT_LEEWAY),
+            "jwt": JwtDriver(settings.JWT_SECRET, settings.JWT_LEEWAY, issuer=settings.JWT_ISSUER,
+                             audience=settings.JWT_AUDIENCE, keyring=jwt_keyring(settings)),
         }
         if settings.AUTH_DRIVER not in self.drivers:
             raise ValueError(f"AUTH_DRIVER {settings.AUTH_DRIVER!r} is not one of {sorted(self.drivers)}")

@@ -23,7 +23,7 @@ SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN
 DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 REFRESH_FAILED = {"code": 9908, "msg": "认证失败：refresh jwt expred or others", "status": False, "data": []}
 WRONG_SEGMENTS = {"code": 9908, "msg": "认证失败：Wrong number of segments", "status": False, "data": []}
-CLAIMS = {"uid", "rid", "iat", "exp", "jti", "sid", "type"}
+CLAIMS = {"uid", "rid", "iat", "exp", "jti", "sid", "type", "iss"}
 # The Hyperf document registers Foo; its login example sends pwd 123123 and its cURL 123321.
 FOO = {"account": "Foo", "phone": "13911119999", "password": "123123"}
 

@@ -1,7 +1,11 @@
-"""The JWT driver (Hyperf doc): HS256 tokens whose `jti` keys a database row.
+"""The JWT driver (Hyperf doc): signed tokens whose `jti` keys a database row.
 
-Decoding pins the algorithm list (no `alg: none`, no HS512 or RS256 confusion), requires
-every claim the service relies on, and uses a leeway of JWT_LEEWAY seconds (0 by default).
+HS256 (the default) signs with JWT_SECRET. EdDSA, ES256 and RS256 sign with the current key of
+the keyring (app/common/token/keyring.py) and name it in the header's `kid`, so other services
+verify with the public keys of /.well-known/jwks.json. Decoding pins the algorithm to the key
+(never the header's `alg`: no `none`, no HS256-with-the-public-key confusion), requires every
+claim the service relies on, checks `iss` (and `aud` when configured), and uses a leeway of
+JWT_LEEWAY seconds (0 by default).
 """
 from __future__ import annotations
 
@@ -15,20 +19,27 @@ import jwt
 from app.common.error import ApiException
 from app.common.text import Text
 from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
+from app.common.token.keyring import Keyring
 
-ALGORITHMS = ["HS256"]
-REQUIRED_CLAIMS = ["exp", "iat", "jti", "sid", "type", "uid", "rid"]
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "sid", "type", "uid", "rid", "iss"]
 # The Hyperf document's reason for a token that is not three dot-separated parts.
 WRONG_SEGMENTS = Text("Wrong number of segments", "Wrong number of segments")
 _EXPIRED = Text("登录过期", "login expired")
+_UNKNOWN_KID = Text("Unknown or retired key id (kid)", "Unknown or retired key id (kid)")
 
 
 class JwtDriver(TokenDriver):
     name = "jwt"
 
-    def __init__(self, secret: str, leeway: int = 0):
+    def __init__(self, secret: str, leeway: int = 0, *, issuer: str = "login-api", audience: str = "",
+                 keyring: Keyring | None = None):
         self._key = secret.encode("utf-8")
         self._leeway = leeway
+        self._issuer = issuer
+        self._audience = audience or None
+        self._required = REQUIRED_CLAIMS + (["aud"] if audience else [])
+        # None: HS256 under JWT_SECRET; else the asymmetric keys, each with its own algorithm.
+        self.keyring = keyring
         # A client sends the same access token on every request; its signature need not be
         # re-verified each time (PyJWT spends ~60 us on it). Only successful verifications are
         # kept, keyed by the exact text; expiry is checked on every call below, and revocation
@@ -36,9 +47,17 @@ class JwtDriver(TokenDriver):
         self._verified = functools.lru_cache(maxsize=4096)(self._verify)
 
     def _verify(self, text: str) -> dict[str, Any]:
+        key: Any = self._key
+        algorithm = "HS256"
+        if self.keyring is not None:
+            kid = jwt.get_unverified_header(text).get("kid")
+            signing_key = self.keyring.verifying_key(kid) if isinstance(kid, str) else None
+            if signing_key is None:
+                raise token_invalid(_UNKNOWN_KID)
+            key, algorithm = signing_key.public_key, signing_key.alg
         claims: dict[str, Any] = jwt.decode(
-            text, self._key, algorithms=ALGORITHMS, leeway=self._leeway,
-            options={"require": REQUIRED_CLAIMS, "verify_exp": False})
+            text, key, algorithms=[algorithm], leeway=self._leeway, issuer=self._issuer,
+            audience=self._audience, options={"require": self._required, "verify_exp": False})
         if claims["type"] not in ("access", "refresh") or not isinstance(claims["jti"], str):
             raise token_invalid(Text("Invalid token type", "Invalid token type"))
         if not isinstance(claims["rid"], list) or not all(isinstance(r, str) for r in claims["rid"]):
@@ -50,8 +69,16 @@ class JwtDriver(TokenDriver):
 
     def issue(self, *, uid: int, sid: str, kind: str, ttl: int, rid: list[str], now: int) -> IssuedToken:
         jti = secrets.token_hex(16)
-        claims = {"uid": uid, "rid": rid, "iat": now, "exp": now + ttl, "jti": jti, "sid": sid, "type": kind}
-        text = jwt.encode(claims, self._key, algorithm=ALGORITHMS[0])
+        claims: dict[str, Any] = {"iss": self._issuer, "uid": uid, "rid": rid, "iat": now, "exp": now + ttl,
+                                  "jti": jti, "sid": sid, "type": kind}
+        if self._audience:
+            claims["aud"] = self._audience
+        if self.keyring is None:
+            text = jwt.encode(claims, self._key, algorithm="HS256")
+        else:
+            signing_key = self.keyring.current()
+            text = jwt.encode(claims, signing_key.private_key, algorithm=signing_key.alg,
+                              headers={"kid": signing_key.kid})
         return IssuedToken(text=text, key=jti, uid=uid, kind=kind, issued_at=now, expire_at=now + ttl)
 
     def looks_like(self, text: str) -> bool:
