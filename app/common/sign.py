@@ -50,8 +50,8 @@ def sign_matches(params: Mapping[str, Any], secret: str, given: str) -> bool:
 # Values are written unescaped, so one string to sign can come from many parameter sets
 # ({"lang": "en&nonce=N"} signs like {"lang": "en", "nonce": "N"}). The replay key is therefore
 # read from the signed TEXT, never from the parameters: every request with the same signature
-# has the same text, hence the same key, however its parameters were rearranged. (str.find, not
-# a regex: this runs on every signed request.)
+# has the same text, hence the same key, however its parameters were rearranged. (The pieces are
+# found with str.find: this runs on every signed request.)
 _NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
