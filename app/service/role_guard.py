@@ -25,11 +25,10 @@ def lock_role_changes() -> None:
     SQLite: `write_transaction` began with BEGIN IMMEDIATE, the database's one writer lock,
     so there is nothing more to take. MySQL and PostgreSQL: lock the built-in role's row
     (it always exists and is never deleted), which makes it a mutex for role changes only.
-    The lock must come before any plain read: InnoDB's REPEATABLE READ fixes a transaction's
-    snapshot at its first plain read, and a snapshot older than the other change's commit
-    would not see that commit. A locking read takes no snapshot, so every read after it sees
-    everything committed before the lock was granted (PostgreSQL's READ COMMITTED takes a new
-    snapshot per statement anyway).
+    Both run READ COMMITTED (see database.py), so every statement after the lock sees all
+    that was committed before it was granted. The lock comes first all the same: under
+    REPEATABLE READ a snapshot is fixed at the first plain read, and one taken before the
+    wait would not see the change that was holding the lock.
     """
     if not is_sqlite():
         list(Role.select(Role.id).where(Role.builtin == 1).for_update())
