@@ -48,6 +48,11 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     os.umask(0o077)
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
+    # A runtime folder made by an older version (or by hand) may be open to others: closing the
+    # folder closes everything in it, whatever the modes of the files inside.
+    runtime = Path(settings.RUNTIME_DIR)
+    if runtime.is_dir() and runtime.stat().st_uid == os.getuid():
+        runtime.chmod(0o700)
     configure_logging(settings.LOG_LEVEL)
     init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
     check_connection()
@@ -85,7 +90,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     if settings.CAPTCHA_TEST_ANSWER:
         log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
     # Short-lived state is kept under this database's identity, read once here (not per request).
-    cache = make_cache(settings, database_identity())
+    cache = make_cache(settings, database_identity(settings.DATABASE_URL))
     audit = Audit()
     sms = SmsCodeService(settings, cache, make_sms_driver(settings), audit)
     captcha = CaptchaService(settings, cache)

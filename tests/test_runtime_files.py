@@ -33,3 +33,19 @@ def test_everything_under_runtime_is_owner_only(tmp_path: Path) -> None:
         assert wrong == {}, wrong
     finally:
         server.stop()
+
+
+def test_a_runtime_folder_open_to_others_is_closed_at_start(tmp_path: Path) -> None:
+    """A folder an older version (or an operator) left at 0755 is closed, so its files are unreachable."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, server_env
+
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o755)
+    runtime.chmod(0o755)
+    done = subprocess.run([sys.executable, str(ROOT / "server.py"), "migrate"], cwd=ROOT,
+                          env=server_env(runtime), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(runtime.stat().st_mode) == 0o700

@@ -1,7 +1,9 @@
 """The database's identity: a random name given at its migration 6, so shared state knows whose it is."""
 from __future__ import annotations
 
+import hashlib
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 from peewee import CharField, IntegerField
 
@@ -23,9 +25,22 @@ def create_identity() -> None:
     DatabaseIdentity.create(identity=secrets.token_hex(8))
 
 
-def database_identity() -> str:
-    """This database's identity: the prefix of every key of its short-lived state."""
+def database_identity(location: str = "") -> str:
+    """This database's identity: the prefix of every key of its short-lived state.
+
+    The stored random name, plus a digest of where the database is (`location`: DATABASE_URL):
+    a backup restored beside its original carries the original's row, and must still not share
+    its locks and counters. A database moved elsewhere starts with fresh short-lived state, which
+    costs nothing but a few counters.
+    """
     row = DatabaseIdentity.select(DatabaseIdentity.identity).first()
     if row is None:  # only a database not migrated by this code base could lack it
         raise RuntimeError("the database has no identity: run `python server.py migrate`")
-    return row.identity
+    if not location:
+        return row.identity
+    parts = urlsplit(location)
+    # The password may change without the database changing; it must not reach a key either.
+    netloc = parts.netloc.rpartition("@")[2]
+    user = parts.netloc.rpartition("@")[0].partition(":")[0]
+    place = urlunsplit((parts.scheme, f"{user}@{netloc}", parts.path, "", ""))
+    return f"{row.identity}-{hashlib.sha256(place.encode('utf-8')).hexdigest()[:8]}"

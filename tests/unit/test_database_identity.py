@@ -38,3 +38,20 @@ def test_each_database_has_its_own_identity_and_keeps_it(open_sqlite) -> None:
     assert open_sqlite("second.db") != first
     assert open_sqlite("first.db") == first  # migrating again (every start does) changes nothing
 
+
+
+def test_a_restored_copy_beside_its_original_is_another_database(open_sqlite, tmp_path: Path) -> None:
+    """A backup restored next to the original carries the original's row; its state must still be its own."""
+    import shutil
+
+    open_sqlite("original.db")
+    shutil.copy(tmp_path / "original.db", tmp_path / "restored.db")
+    open_sqlite("restored.db")
+    original = database_identity(f"sqlite:///{tmp_path / 'original.db'}")
+    restored = database_identity(f"sqlite:///{tmp_path / 'restored.db'}")
+    assert original.split("-")[0] == restored.split("-")[0]  # the same stored row …
+    assert original != restored  # … and still two prefixes
+    # a password change is not a new database, and the password never reaches the key
+    with_password = database_identity("mysql://root:s3cret@127.0.0.1:3306/app")
+    assert with_password == database_identity("mysql://root:other@127.0.0.1:3306/app")
+    assert "s3cret" not in with_password
