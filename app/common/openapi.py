@@ -339,7 +339,9 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     answer = BY_NAME[meta.success]
     data = meta.data
     if data == "sms":
-        data = _obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}}) if settings.APP_DEBUG else None
+        # the same document whatever APP_DEBUG is: it must not tell a caller whether debug mode is on
+        data = {"anyOf": [_empty(version), _obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}})],
+                "description": "empty; the code itself only in debug mode (APP_DEBUG=1)"}
     responses: dict[str, Any] = {str(answer.http): {
         "description": f"{answer.name}: {answer.en}",
         "content": {"application/json": {"schema": _success_schema(version, answer, data)}}}}
@@ -467,10 +469,13 @@ def build_openapi(settings: Any, rules: Sequence[RouteRule] | None = None) -> di
                 "V2Envelope": {"type": "object", "required": ["code", "msg", "status", "data"], "properties": {
                     "code": _INT, "msg": _STR, "status": {"type": "boolean"}, "data": {}}},
             },
+            # Not `required`: Swagger UI would refuse to send "Try it out" with the field empty, before the
+            # docs page's signer fills it in. The server refuses an unsigned request all the same (60007/9907).
             "parameters": {"sign": {
-                "name": "sign", "in": "header", "required": True,
-                "description": "md5 signature of the request (see the description above); may be sent as a "
-                               "`sign` parameter instead",
+                "name": "sign", "in": "header", "required": False,
+                "description": "md5 signature of the request (see the description above), needed on every "
+                               "request; may be sent as a `sign` parameter instead. On the docs page leave it "
+                               "empty: the page signs \"Try it out\" with the secret typed at the top",
                 "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}}},
             "headers": {
                 "Retry-After": {"description": "seconds until the limit lifts", "schema": {"type": "string"}},

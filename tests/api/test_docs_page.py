@@ -2,6 +2,7 @@
 itself; headless Chromium, its network limited to this machine, renders Swagger UI with every route."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -16,7 +18,10 @@ import requests
 
 import route.app  # noqa: F401 - declares the routes
 from app.common.route import Route
-from tests.support import LiveServer
+from tests.support import SIGN_SECRET, LiveServer
+
+if TYPE_CHECKING:
+    from tests.chromium import Page
 
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"))
                  if p and os.path.exists(p)), None)
@@ -130,3 +135,59 @@ def test_readme_shows_the_docs_page() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "<http://127.0.0.1:8000/docs>" in readme and "`/openapi.json`" in readme
+
+
+def _open_operation(page: "Page", operation_id: str) -> str:
+    """Expands an operation and presses "Try it out"; the CSS selector of its block."""
+    block = f"#operations-{operation_id.split('_', 1)[0]}-{operation_id}"
+    page.eval(f"document.querySelector('{block} .opblock-summary-control').click()")
+    page.wait_for(f"document.querySelector('{block} .try-out__btn')")
+    page.eval(f"document.querySelector('{block} .try-out__btn').click()")
+    page.wait_for(f"document.querySelector('{block} textarea.body-param__text')")
+    return block
+
+
+def _execute(page: "Page", block: str) -> tuple[int, dict]:
+    """Presses Execute; the live response's status and JSON body."""
+    page.eval(f"document.querySelector('{block} .execute').click()")
+    status = page.wait_for(f"(document.querySelector('{block} .live-responses-table tr.response .response-col_status')"
+                           f" || {{}}).textContent")
+    body = page.wait_for(f"(document.querySelector('{block} .live-responses-table tr.response .highlight-code pre')"
+                         f" || {{}}).textContent")
+    return int(status.strip().split()[0]), json.loads(body)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, user: dict) -> None:
+    """As a newcomer: type the secret, log in for a JWT with "Try it out", Authorize with it, call /v2/test.
+    The `sign` field is left empty: the page signs, and Swagger UI must not refuse to send."""
+    from tests.chromium import Chromium
+
+    with Chromium(CHROMIUM) as browser:
+        page = browser.open(server.url + "/docs")
+        page.wait_for("document.querySelectorAll('.opblock').length > 10")
+        page.eval("document.getElementById('secret').focus()")
+        page.type(SIGN_SECRET)
+
+        block = _open_operation(page, "v2_login_jwt_get")
+        page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
+        page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
+        status, body = _execute(page, block)
+        assert (status, body["code"]) == (200, 200), (body, page.console())
+        access = body["data"]["jwt"]
+        assert access.count(".") == 2
+
+        page.eval("document.querySelector('.auth-wrapper .authorize').click()")
+        field = page.wait_for("(i => i && (i.focus(), true))("
+                              "document.querySelector('.auth-container input[type=text]'))")
+        assert field
+        page.type(access)
+        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
+        page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
+        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+
+        block = _open_operation(page, "v2_test")
+        status, body = _execute(page, block)
+        assert (status, body["code"]) == (200, 200), (body, page.console())
+        assert body["data"]["uid"] == user["uid"] and body["data"]["account"] == user["account"]
+        assert "Content-Security-Policy" not in " ".join(page.console()), page.console()
