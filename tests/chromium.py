@@ -101,6 +101,12 @@ class Chromium:
         page = Page(self, session)
         for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
             page.send(domain)
+        # every Content-Security-Policy violation of the page, kept for Page.violations()
+        page.send("Page.addScriptToEvaluateOnNewDocument", {"source": """
+            window.__violations = [];
+            document.addEventListener("securitypolicyviolation", function (e) {
+              window.__violations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+            });"""})
         page.send("Page.navigate", {"url": url})
         return page
 
@@ -134,6 +140,10 @@ class Page:
     def type(self, text: str) -> None:
         """Types into the focused field, as a keyboard would (replacing a selection)."""
         self.send("Input.insertText", {"text": text})
+
+    def violations(self) -> list[str]:
+        """The Content-Security-Policy violations of the page so far: `directive blocked-uri`."""
+        return self.eval("window.__violations || []")
 
     def console(self) -> list[str]:
         """Console and log messages of the page so far (CSP violations among them)."""
