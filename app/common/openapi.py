@@ -289,6 +289,12 @@ def _error_codes(version: str, name: str, fields: Iterable[str]) -> set[int]:
     return {answer.code(version)}
 
 
+def _code_line(code: str, named: list[tuple[str, str]]) -> str:
+    """`- `9906` PARAM_INVALID / USERNAME_INVALID: message`: one line per code; different messages are each given."""
+    messages = list(dict.fromkeys(message for _, message in named))
+    return f"- `{code}` {' / '.join(name for name, _ in named)}: {' / '.join(messages)}"
+
+
 def _signing_properties(settings: Any) -> dict[str, Any]:
     window = settings.SIGN_WINDOW
     return {
@@ -352,16 +358,15 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     for status, group in sorted(by_status.items()):
         codes: set[int] = set()
-        lines = []
+        lines: dict[str, list[tuple[str, str]]] = {}  # one line per code: names that share it are merged
         for name in group:
             group_codes = _error_codes(version, name, fields)
             codes |= group_codes
-            entry = BY_NAME[name]
-            message = entry.message(version, "en")
-            lines.append(f"- `{'/'.join(map(str, sorted(group_codes)))}` {name}: {message}")
+            message = BY_NAME[name].message(version, "en")
+            lines.setdefault("/".join(map(str, sorted(group_codes))), []).append((name, message))
             errors.append({"name": name, "code": sorted(group_codes), "http": status})
         response: dict[str, Any] = {
-            "description": "\n".join(lines),
+            "description": "\n".join(_code_line(code, named) for code, named in lines.items()),
             "content": {"application/json": {"schema": _error_schema(version, codes, status == 500)}}}
         if status == 429:
             response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
@@ -379,7 +384,8 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
                            f"(DEFAULT_VERSION is `{version}`).")
     description.append("Parameters travel as a JSON object body (shown), a form body or the query string; "
                        "a name given twice is a parameter error.")
-    summary = (inspect.getdoc(action) or "").split("\n", 1)[0]
+    # Swagger UI shows a summary as plain text: no Markdown backticks in it
+    summary = (inspect.getdoc(action) or "").split("\n", 1)[0].replace("`", "")
     operation: dict[str, Any] = {
         "operationId": f"{version}_{path.strip('/').split('/', 1)[1].replace('/', '_')}",
         "tags": [version],

@@ -179,6 +179,14 @@ def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, user: dict) 
     with Chromium(CHROMIUM) as browser:
         page = browser.open(server.url + "/docs")
         page.wait_for("document.querySelectorAll('.opblock').length > 10")
+        # one header: the title and "how to sign" once (the page's), Swagger UI's description below it
+        text = page.eval("document.body.innerText")
+        assert text.count("How to sign") == 1 and "Signing a request" not in text, text[:3000]
+        assert page.eval("Array.from(document.querySelectorAll('h1, h2')).filter(e => e.offsetParent"
+                         " && e.textContent.trim().startsWith('Login API')).length") == 1
+        assert "v1 answers in the ThinkPHP envelope" in text.replace("**", "")
+        for code in ('.signing li code', '.swagger-ui .info .description code'):  # inline code never breaks mid-word
+            assert page.eval(f"getComputedStyle(document.querySelector('{code}')).whiteSpace") == "nowrap", code
         page.eval("document.getElementById('secret').focus()")
         page.type(SIGN_SECRET)
 

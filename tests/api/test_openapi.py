@@ -227,6 +227,19 @@ def test_document_does_not_tell_whether_debug_mode_is_on(tmp_path: Path) -> None
         jsonschema.validate({"code": "123456"}, data)
 
 
+def test_docs_page_text_reads_cleanly(doc: dict[str, Any]) -> None:
+    """Swagger UI shows summaries as plain text (no Markdown backticks), and each code once per status:
+    names that share a code (v2 9906, 50006) are merged into one line."""
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            assert "`" not in operation["summary"], (path, operation["summary"])
+            for status, response in operation["responses"].items():
+                codes = re.findall(r"^- `([0-9/]+)`", response["description"], re.M)
+                assert len(codes) == len(set(codes)), (path, status, response["description"])
+    login = doc["paths"]["/v2/login/jwt/get"]["post"]["responses"]
+    assert "`50006` LOGIN_FAILED / USER_NOT_FOUND" in login["401"]["description"]
+
+
 def test_field_schema_is_generic() -> None:
     class Sample(BaseValidate):
         rule = {"kind": "require|in:a,b", "slug": "alphaDash|max:20", "pin": "length:4|number",
