@@ -17,8 +17,8 @@ from app.common.sign import make_sign as server_sign
 from client import ApiError, LoginApiClient, Tokens, canonical_string, make_sign
 from tests.support import ROOT, SIGN_SECRET, LiveServer
 
-VECTORS_PATH = ROOT.parent / "shared" / "sign-vectors.json"
-VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH.is_file() else []
+VECTORS_PATH = ROOT / "tests" / "data" / "sign-vectors.json"
+VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,6 @@ def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     live.stop()
 
 
-@pytest.mark.skipif(not VECTORS, reason="../shared/sign-vectors.json is not beside the repository")
 def test_client_signs_like_the_vectors_and_the_server() -> None:
     for vector in VECTORS:
         assert canonical_string(vector["params"], vector["secret"]) == vector["canonical"]
