@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -117,6 +117,8 @@ class Walk:
             pytest.skip("npx (Node.js) is not installed: the README's newman step was not run")
         done = subprocess.run(["bash", "-c", self.local(line)], cwd=ROOT, capture_output=True, text=True,
                               timeout=600)
+        if done.returncode != 0 and re.search(r"ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT", done.stderr):
+            pytest.skip(f"npx could not fetch newman (no network): {done.stderr.strip().splitlines()[-1]}")
         assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-2000:])
         self.seen.append("newman")
 
