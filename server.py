@@ -81,7 +81,11 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
 
     settings = boot(settings)
     for name, path in settings.secret_files.items():
-        log.info("%s is read from %s (set it in the environment or .env to choose your own)", name, path)
+        done = "was generated into" if name in settings.generated_secrets else "is read from"
+        log.info("%s %s %s (set it in the environment or .env to choose your own)", name, done, path)
+    if not settings.SIGN_REQUIRED:
+        log.warning("SIGN_REQUIRED is off: requests are neither signed nor checked for replay; "
+                    "never run it in production")
     if settings.APP_DEBUG:
         log.warning("APP_DEBUG is on: SMS codes and tracebacks appear in responses; never run it in production")
     elif settings.SMS_DRIVER == "log":
@@ -112,4 +116,14 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        status = main(sys.argv[1:])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `python server.py help | head`: the reader left; exit quietly, as other tools do. stdout is
+        # pointed at devnull so that the interpreter's final flush does not raise again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    sys.exit(status)

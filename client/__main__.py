@@ -21,7 +21,7 @@ from pathlib import Path
 from client.api import ApiError, LoginApiClient, Tokens
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "python -m client") -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--base-url", default=os.environ.get("LOGIN_API_URL", "http://127.0.0.1:8000"))
     common.add_argument("--secret", default=os.environ.get("LOGIN_API_SECRET"),
@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--version", default="v2", choices=("v1", "v2"), help="API version (envelope)")
     common.add_argument("--lang", default=None, help="message language: en or zh-cn")
     common.add_argument("--token-file", type=Path, default=Path.home() / ".login-api-client.json")
-    main = argparse.ArgumentParser(prog="python -m client", description=__doc__.split("\n\n")[0])
+    main = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
     login = commands.add_parser("login", parents=[common], help="log in for a JWT pair and keep it")
     login.add_argument("--account", required=True, help="account or phone")
@@ -41,8 +41,8 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def run(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+def run(argv: list[str], prog: str = "python -m client") -> int:
+    args = parser(prog).parse_args(argv)
     if not args.secret:
         print("error: --secret (or LOGIN_API_SECRET) is needed to sign requests", file=sys.stderr)
         return 2
@@ -72,5 +72,10 @@ def run(argv: list[str]) -> int:
     return 0
 
 
+def main() -> int:
+    """The `login-api-client` command of the installed package (client/pyproject.toml)."""
+    return run(sys.argv[1:], prog="login-api-client")
+
+
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

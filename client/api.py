@@ -98,7 +98,7 @@ class LoginApiClient:
     def authed(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """A call with the access token; an expired one is refreshed once and the call tried again."""
         if not self.tokens.access:
-            raise ApiError(0, "not logged in: call login() first", 0)
+            raise ApiError(0, "not logged in: log in first (`login` on the command line, login() in Python)", 0)
         try:
             return self.call(path, params, token=self.tokens.access)
         except ApiError as error:
@@ -127,7 +127,7 @@ class LoginApiClient:
     def refresh(self) -> str:
         """A new access JWT for the refresh JWT."""
         if not self.tokens.refresh:
-            raise ApiError(0, "no refresh token: log in with login() first", 0)
+            raise ApiError(0, "no refresh token: log in first (`login` on the command line, login() in Python)", 0)
         self.tokens.access = self.call("/login/jwt/refresh", {"jwt": self.tokens.refresh})
         self.refreshes += 1
         return self.tokens.access
@@ -135,7 +135,7 @@ class LoginApiClient:
     def status(self) -> dict[str, Any]:
         """The access token's status {exp, uid, jwt_data, exp_date, iat_date}; refreshed once if expired."""
         if not self.tokens.access:
-            raise ApiError(0, "not logged in: call login() first", 0)
+            raise ApiError(0, "not logged in: log in first (`login` on the command line, login() in Python)", 0)
         try:
             return self.call("/login/jwt/status", {"jwt": self.tokens.access})
         except ApiError as error:

@@ -57,9 +57,12 @@ def all_settings() -> list[Setting]:
 class Settings:
     """Resolved settings: attribute access by key name (`settings.APP_DEBUG`)."""
 
-    def __init__(self, values: dict[str, Any], secret_files: dict[str, Path]):
+    def __init__(self, values: dict[str, Any], secret_files: dict[str, Path],
+                 generated_secrets: frozenset[str] = frozenset()):
         self.__dict__.update(values)
         self.secret_files = secret_files
+        # the secrets this start wrote (first start), so the log says "generated", not "read"
+        self.generated_secrets = generated_secrets
 
     def __repr__(self) -> str:  # never show secrets in a log or a traceback
         return f"<Settings debug={self.__dict__.get('APP_DEBUG')} db={self.__dict__.get('DATABASE_URL')!r}>"
@@ -96,10 +99,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
     _derive(values)
-    secret_files = _fill_secrets(values, known)
+    secret_files, generated = _fill_secrets(values, known)
     if len(values["JWT_SECRET"].encode("utf-8")) < 32:
         raise ConfigError("setting JWT_SECRET: at least 32 bytes are needed for HS256")
-    return Settings(values, secret_files)
+    return Settings(values, secret_files, frozenset(generated))
 
 
 def _resolve_path(path: str) -> Path:
@@ -155,21 +158,28 @@ def _derive(values: dict[str, Any]) -> None:
             raise ConfigError(f"setting {name}: must be a positive number")
 
 
-def _fill_secrets(values: dict[str, Any], known: list[Setting]) -> dict[str, Path]:
-    """Generate each missing secret once into runtime/secrets/ (mode 0600) and reuse it."""
+def _fill_secrets(values: dict[str, Any], known: list[Setting]) -> tuple[dict[str, Path], set[str]]:
+    """Generate each missing secret once into runtime/secrets/ (mode 0600) and reuse it; also
+    which of them this call generated."""
     files: dict[str, Path] = {}
+    generated: set[str] = set()
     for setting in known:
         if not setting.secret or values[setting.name]:
             continue
         folder = Path(values["RUNTIME_DIR"]) / "secrets"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = folder / setting.name.lower()
-        values[setting.name] = _read_or_create_secret(path)
+        values[setting.name], created = _read_or_create_secret(path)
         files[setting.name] = path
-    return files
+        if created:
+            generated.add(setting.name)
+    return files, generated
 
 
-def _read_or_create_secret(path: Path) -> str:
+def _read_or_create_secret(path: Path) -> tuple[str, bool]:
+    """The secret in `path` (stripped: an editor may have added a newline) and whether it was
+    generated now. A generated secret is written without a trailing newline, so that the file's
+    raw content is the secret a client signs with (`cat`, `open().read()`, `fs.readFileSync`)."""
     try:
         # O_EXCL: when several workers start at once, exactly one writes and the others read.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -177,11 +187,10 @@ def _read_or_create_secret(path: Path) -> str:
         for _ in range(50):
             text = path.read_text().strip()
             if text:
-                return text
+                return text, False
             time.sleep(0.02)  # the creating process has not written it yet
         raise ConfigError(f"secret file {path} is empty; delete it to generate a new one") from None
     value = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    log.info("generated a new secret into %s", path)
-    return value
+        handle.write(value)
+    return value, True

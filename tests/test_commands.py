@@ -88,6 +88,33 @@ def test_help_lists_every_command(tmp_runtime: Path, flag: str) -> None:
             assert len(line.split()) > 1, line
 
 
+def test_help_into_a_closed_pipe_prints_no_traceback(tmp_runtime: Path) -> None:
+    """`python server.py help | head -1`: the reader leaves early; the command exits quietly."""
+    done = subprocess.run(f"{sys.executable} {ROOT / 'server.py'} help | head -1", shell=True, cwd=ROOT,
+                          env=server_env(tmp_runtime), capture_output=True, text=True, timeout=60)
+    assert done.stdout.startswith("usage:") and len(done.stdout.splitlines()) == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def _start_log(runtime: Path, **settings: Any) -> str:
+    """What create_app logs at start-up, at level info, for these settings."""
+    env = server_env(runtime, LOG_LEVEL="info", **settings)
+    done = subprocess.run([sys.executable, "-c", "import server; server.create_app()"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_start_log_says_generated_then_read_and_warns_without_signing(tmp_runtime: Path) -> None:
+    first = _start_log(tmp_runtime, SIGN_SECRET="")
+    assert re.search(r"SIGN_SECRET was generated into \S+sign_secret", first), first
+    assert "is read from" not in first and "SIGN_REQUIRED" not in first
+    second = _start_log(tmp_runtime, SIGN_SECRET="")
+    assert re.search(r"SIGN_SECRET is read from \S+sign_secret", second), second
+    unsigned = _start_log(tmp_runtime, SIGN_REQUIRED="0")
+    assert re.search(r"WARNING .*SIGN_REQUIRED is off", unsigned), unsigned
+
+
 @pytest.mark.parametrize("name", ["nope", "user:delete", "role"])
 def test_unknown_command_exits_2(tmp_runtime: Path, name: str) -> None:
     done = run_in(tmp_runtime, name)

@@ -18,6 +18,9 @@ conditional UPDATEs whose row count says who won, which behave the same on all t
 from __future__ import annotations
 
 import contextlib
+import random
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import urlparse
@@ -36,6 +39,30 @@ class DatabaseConfigError(Exception):
     """DATABASE_URL is malformed or names a database this service does not speak."""
 
 
+class _SqliteDatabase(SqliteDatabase):
+    """SQLite whose connection set-up waits for the lock as every statement does.
+
+    `PRAGMA journal_mode=wal` on a file still in rollback mode (a new database, while another
+    process creates it) needs the write lock, and SQLite answers "database is locked" at once,
+    without calling the busy handler, when another connection holds it: two processes starting
+    on a new file (`migrate` twice) could fail. The pragmas are tried again until busy_timeout.
+    """
+
+    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            try:
+                return super()._set_pragmas(conn)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(random.uniform(0.005, 0.05))  # the holder's transaction is short (one migration)
+
+    @property
+    def _busy_timeout_s(self) -> float:
+        return float(self.connect_params.get("timeout", 5))
+
+
 def open_database(url: str, busy_timeout_ms: int) -> Database:
     """A peewee database for `url`, with SQLite set up for concurrent, durable use."""
     scheme = urlparse(url).scheme.lower()
@@ -43,7 +70,7 @@ def open_database(url: str, busy_timeout_ms: int) -> Database:
         path = url[len("sqlite:///"):]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(path, timeout=busy_timeout_ms / 1000, pragmas={
+        return _SqliteDatabase(path, timeout=busy_timeout_ms / 1000, pragmas={
             # WAL: readers never wait for the writer; FULL: an acknowledged write survives a crash.
             "journal_mode": "wal",
             "synchronous": "full",

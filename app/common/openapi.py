@@ -290,6 +290,12 @@ def _error_codes(version: str, name: str, fields: Iterable[str]) -> set[int]:
     return {answer.code(version)}
 
 
+def _code_line(code: str, named: list[tuple[str, str]]) -> str:
+    """`- `9906` PARAM_INVALID / USERNAME_INVALID: message`: one line per code; different messages are each given."""
+    messages = list(dict.fromkeys(message for _, message in named))
+    return f"- `{code}` {' / '.join(name for name, _ in named)}: {' / '.join(messages)}"
+
+
 def _signing_properties(settings: Any) -> dict[str, Any]:
     window = settings.SIGN_WINDOW
     return {
@@ -340,7 +346,9 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     answer = BY_NAME[meta.success]
     data = meta.data
     if data == "sms":
-        data = _obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}}) if settings.APP_DEBUG else None
+        # the same document whatever APP_DEBUG is: it must not tell a caller whether debug mode is on
+        data = {"anyOf": [_empty(version), _obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}})],
+                "description": "empty; the code itself only in debug mode (APP_DEBUG=1)"}
     responses: dict[str, Any] = {str(answer.http): {
         "description": f"{answer.name}: {answer.en}",
         "content": {"application/json": {"schema": _success_schema(version, answer, data)}}}}
@@ -351,16 +359,15 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     for status, group in sorted(by_status.items()):
         codes: set[int] = set()
-        lines = []
+        lines: dict[str, list[tuple[str, str]]] = {}  # one line per code: names that share it are merged
         for name in group:
             group_codes = _error_codes(version, name, fields)
             codes |= group_codes
-            entry = BY_NAME[name]
-            message = entry.message(version, "en")
-            lines.append(f"- `{'/'.join(map(str, sorted(group_codes)))}` {name}: {message}")
+            message = BY_NAME[name].message(version, "en")
+            lines.setdefault("/".join(map(str, sorted(group_codes))), []).append((name, message))
             errors.append({"name": name, "code": sorted(group_codes), "http": status})
         response: dict[str, Any] = {
-            "description": "\n".join(lines),
+            "description": "\n".join(_code_line(code, named) for code, named in lines.items()),
             "content": {"application/json": {"schema": _error_schema(version, codes, status == 500)}}}
         if status == 429:
             response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
@@ -378,7 +385,8 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
                            f"(DEFAULT_VERSION is `{version}`).")
     description.append("Parameters travel as a JSON object body (shown), a form body or the query string; "
                        "a name given twice is a parameter error.")
-    summary = (inspect.getdoc(action) or "").split("\n", 1)[0]
+    # Swagger UI shows a summary as plain text: no Markdown backticks in it
+    summary = (inspect.getdoc(action) or "").split("\n", 1)[0].replace("`", "")
     operation: dict[str, Any] = {
         "operationId": f"{version}_{path.strip('/').split('/', 1)[1].replace('/', '_')}",
         "tags": [version],
@@ -468,10 +476,13 @@ def build_openapi(settings: Any, rules: Sequence[RouteRule] | None = None) -> di
                 "V2Envelope": {"type": "object", "required": ["code", "msg", "status", "data"], "properties": {
                     "code": _INT, "msg": _STR, "status": {"type": "boolean"}, "data": {}}},
             },
+            # Not `required`: Swagger UI would refuse to send "Try it out" with the field empty, before the
+            # docs page's signer fills it in. The server refuses an unsigned request all the same (60007/9907).
             "parameters": {"sign": {
-                "name": "sign", "in": "header", "required": True,
-                "description": "md5 signature of the request (see the description above); may be sent as a "
-                               "`sign` parameter instead",
+                "name": "sign", "in": "header", "required": False,
+                "description": "md5 signature of the request (see the description above), needed on every "
+                               "request; may be sent as a `sign` parameter instead. On the docs page leave it "
+                               "empty: the page signs \"Try it out\" with the secret typed at the top",
                 "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}}},
             "headers": {
                 "Retry-After": {"description": "seconds until the limit lifts", "schema": {"type": "string"}},

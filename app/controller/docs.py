@@ -22,6 +22,15 @@ VIEW = Path(__file__).resolve().parent.parent / "view" / "docs"
 OWN_ASSETS = ("docs.css", "docs.js", "sign.js", "md5.js")
 SWAGGER_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 _CACHE: dict[str, bytes] = {}
+# SPEC §10. The page loads nothing but this server: scripts, styles and fetches from 'self' only, no
+# inline script or style (Swagger UI sets its styles through the DOM, which the policy allows); its
+# small icons may be data: images. Nobody may frame it (a signer in a frame could be clicked into
+# sending for an attacker). tests/api/test_docs_page.py uses the page in Chromium under this policy.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+                           "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY",
+                "X-Content-Type-Options": "nosniff"}
 
 
 def swagger_ui_dir() -> Path:
@@ -70,7 +79,7 @@ class Docs:
     async def page(self) -> Response:
         """The interactive docs page."""
         return Response(_read(VIEW / "index.html"), media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+                        headers={"Cache-Control": "no-cache", **PAGE_HEADERS})
 
     async def asset(self) -> Response:
         """One asset of the docs page, by its file name."""
@@ -80,4 +89,4 @@ class Docs:
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if media_type.startswith("text/") or media_type.endswith("javascript"):
             media_type += "; charset=utf-8"
-        return Response(_read(path), media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+        return Response(_read(path), media_type=media_type, headers={"Cache-Control": "public, max-age=3600", **PAGE_HEADERS})

@@ -1,7 +1,10 @@
 """The Python client (client/) against live servers: signing, tokens, one refresh, ApiError, the CLI."""
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,8 +17,8 @@ from app.common.sign import make_sign as server_sign
 from client import ApiError, LoginApiClient, Tokens, canonical_string, make_sign
 from tests.support import ROOT, SIGN_SECRET, LiveServer
 
-VECTORS_PATH = ROOT.parent / "shared" / "sign-vectors.json"
-VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH.is_file() else []
+VECTORS_PATH = ROOT / "tests" / "data" / "sign-vectors.json"
+VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,6 @@ def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     live.stop()
 
 
-@pytest.mark.skipif(not VECTORS, reason="../shared/sign-vectors.json is not beside the repository")
 def test_client_signs_like_the_vectors_and_the_server() -> None:
     for vector in VECTORS:
         assert canonical_string(vector["params"], vector["secret"]) == vector["canonical"]
@@ -141,7 +143,8 @@ def test_command_line(server: LiveServer, user: dict, tmp_path: Path) -> None:
     done = _cli("logout", *common)
     assert done.returncode == 0, done.stderr
     done = _cli("me", *common)
-    assert done.returncode == 1 and "not logged in" in done.stderr
+    assert done.returncode == 1 and "not logged in: log in first" in done.stderr
+    assert "login()" not in done.stderr.split("(", 1)[0]  # the command line names its own command first
     done = _cli("login", *common, "--account", user["account"], "--password", "wrong_password_1", "--version", "v1",
                 "--lang", "en")
     assert done.returncode == 1 and done.stderr.startswith("error 60001 (HTTP 401): Wrong password")
@@ -157,7 +160,31 @@ def test_readme_shows_the_client_and_its_example_runs(server: LiveServer, user: 
         assert f"python -m client {command}" in readme
     [snippet] = re.findall(r"^```py\n(from client import.*?)^```$", readme, re.S | re.M)
     snippet = snippet.replace('"http://127.0.0.1:8000"', repr(server.url)).replace('secret="…"', f"secret={SIGN_SECRET!r}")
-    assert user["account"] == "Foo" and user["password"] == "secret_123"  # the example's user
+    assert user["account"] == "Foo"  # the example's user; tests/test_readme_walk.py runs it with its password
+    snippet, count = re.subn(r'api\.login\("Foo", "123456"\)', f'api.login("Foo", {user["password"]!r})', snippet)
+    assert count == 1
     exec(compile(snippet, "README.md", "exec"), {"__name__": "readme_client"})
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "50006 401 User Foo is not registered or the password is wrong"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("wheel") is None,
+                    reason="`wheel` is not installed (requirements.txt pins it): pip cannot build the package offline")
+def test_pip_installs_the_client_with_its_command(tmp_path: Path) -> None:
+    """`pip install ./client` makes `login-api-client`: the package and its command, outside the repository.
+    Offline: a venv that sees this interpreter's setuptools and wheel, no index, no dependencies fetched."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "client", source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                           "--no-build-isolation", str(source)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    help_text = subprocess.run([str(venv / "bin" / "login-api-client"), "--help"], capture_output=True, text=True,
+                               timeout=60, cwd=tmp_path)
+    assert help_text.returncode == 0, help_text.stderr
+    assert help_text.stdout.startswith("usage: login-api-client") and "login" in help_text.stdout
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import client; print(client.__file__)"],
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert where.stdout.startswith(str(venv)), where.stdout  # the installed copy, not the repository's

@@ -2,6 +2,7 @@
 itself; headless Chromium, its network limited to this machine, renders Swagger UI with every route."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -16,7 +18,10 @@ import requests
 
 import route.app  # noqa: F401 - declares the routes
 from app.common.route import Route
-from tests.support import LiveServer
+from tests.support import SIGN_SECRET, LiveServer
+
+if TYPE_CHECKING:
+    from tests.chromium import Page
 
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"))
                  if p and os.path.exists(p)), None)
@@ -59,6 +64,19 @@ def test_every_asset_is_served_locally(server: LiveServer) -> None:
     missing = requests.get(server.url + "/docs/../server.py", timeout=30)
     assert missing.status_code == 404
     assert requests.get(server.url + "/docs/index.j2", timeout=30).status_code == 404
+
+
+def test_page_sends_security_headers(server: LiveServer) -> None:
+    """SPEC §10: a policy that allows this server only (no inline script, no other host), no framing, no sniffing."""
+    for path in ("/docs", "/docs/docs.js"):
+        headers = requests.get(server.url + path, timeout=30).headers
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff", path
+        policy = dict((d.strip().split(" ", 1) + [""])[:2] for d in headers["Content-Security-Policy"].split(";"))
+        assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'", policy
+        assert policy["frame-ancestors"] == "'none'" and policy["connect-src"] == "'self'", policy
+        assert not any("http" in value or "*" in value or "unsafe" in value for value in policy.values()), policy
+    html = _page(server).text  # nothing inline that the policy would block
+    assert not re.search(r"\son\w+=", html) and not re.search(r"<script(?![^>]*\ssrc=)", html)
 
 
 def test_page_explains_how_to_sign(server: LiveServer) -> None:
@@ -130,3 +148,67 @@ def test_readme_shows_the_docs_page() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "<http://127.0.0.1:8000/docs>" in readme and "`/openapi.json`" in readme
+
+
+def _open_operation(page: "Page", operation_id: str) -> str:
+    """Expands an operation and presses "Try it out"; the CSS selector of its block."""
+    block = f"#operations-{operation_id.split('_', 1)[0]}-{operation_id}"
+    page.eval(f"document.querySelector('{block} .opblock-summary-control').click()")
+    page.wait_for(f"document.querySelector('{block} .try-out__btn')")
+    page.eval(f"document.querySelector('{block} .try-out__btn').click()")
+    page.wait_for(f"document.querySelector('{block} textarea.body-param__text')")
+    return block
+
+
+def _execute(page: "Page", block: str) -> tuple[int, dict]:
+    """Presses Execute; the live response's status and JSON body."""
+    page.eval(f"document.querySelector('{block} .execute').click()")
+    status = page.wait_for(f"(document.querySelector('{block} .live-responses-table tr.response .response-col_status')"
+                           f" || {{}}).textContent")
+    body = page.wait_for(f"(document.querySelector('{block} .live-responses-table tr.response .highlight-code pre')"
+                         f" || {{}}).textContent")
+    return int(status.strip().split()[0]), json.loads(body)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, user: dict) -> None:
+    """As a newcomer: type the secret, log in for a JWT with "Try it out", Authorize with it, call /v2/test.
+    The `sign` field is left empty: the page signs, and Swagger UI must not refuse to send."""
+    from tests.chromium import Chromium
+
+    with Chromium(CHROMIUM) as browser:
+        page = browser.open(server.url + "/docs")
+        page.wait_for("document.querySelectorAll('.opblock').length > 10")
+        # one header: the title and "how to sign" once (the page's), Swagger UI's description below it
+        text = page.eval("document.body.innerText")
+        assert text.count("How to sign") == 1 and "Signing a request" not in text, text[:3000]
+        assert page.eval("Array.from(document.querySelectorAll('h1, h2')).filter(e => e.offsetParent"
+                         " && e.textContent.trim().startsWith('Login API')).length") == 1
+        assert "v1 answers in the ThinkPHP envelope" in text.replace("**", "")
+        for code in ('.signing li code', '.swagger-ui .info .description code'):  # inline code never breaks mid-word
+            assert page.eval(f"getComputedStyle(document.querySelector('{code}')).whiteSpace") == "nowrap", code
+        page.eval("document.getElementById('secret').focus()")
+        page.type(SIGN_SECRET)
+
+        block = _open_operation(page, "v2_login_jwt_get")
+        page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
+        page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
+        status, body = _execute(page, block)
+        assert (status, body["code"]) == (200, 200), (body, page.console())
+        access = body["data"]["jwt"]
+        assert access.count(".") == 2
+
+        page.eval("document.querySelector('.auth-wrapper .authorize').click()")
+        field = page.wait_for("(i => i && (i.focus(), true))("
+                              "document.querySelector('.auth-container input[type=text]'))")
+        assert field
+        page.type(access)
+        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
+        page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
+        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+
+        block = _open_operation(page, "v2_test")
+        status, body = _execute(page, block)
+        assert (status, body["code"]) == (200, 200), (body, page.console())
+        assert body["data"]["uid"] == user["uid"] and body["data"]["account"] == user["account"]
+        assert page.violations() == [], page.console()  # the page works under its Content-Security-Policy

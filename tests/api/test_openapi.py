@@ -183,7 +183,10 @@ def test_examples_satisfy_their_schemas(doc: dict[str, Any]) -> None:
 
 def test_signature_and_token(doc: dict[str, Any]) -> None:
     sign = doc["components"]["parameters"]["sign"]
-    assert (sign["in"], sign["name"], sign["required"]) == ("header", "sign", True)
+    # needed by the server, but not `required` in the document: Swagger UI would refuse to send "Try it out"
+    # before the docs page's signer fills it in (tests/api/test_docs_page.py presses Execute)
+    assert (sign["in"], sign["name"], sign["required"]) == ("header", "sign", False)
+    assert "needed on every request" in sign["description"]
     timestamp = body_schema(doc, "/v1/login")["properties"]["timestamp"]
     assert timestamp["type"] == "integer"
     assert body_schema(doc, "/v1/login")["properties"]["nonce"]["pattern"] == "^[A-Za-z0-9_-]{8,64}$"
@@ -206,6 +209,35 @@ def test_signing_off_drops_the_signature(tmp_path: Path) -> None:
     assert "timestamp" not in schema["properties"] and schema["required"] == ["username", "password"]
     assert "SIGN_INVALID" not in {e["name"] for e in operation["x-errors"]}
     validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_document_does_not_tell_whether_debug_mode_is_on(tmp_path: Path) -> None:
+    """SPEC §10: /openapi.json is public; the same document whatever APP_DEBUG is, and both debug
+    answers of send/sms (empty data or the code) fit its schema."""
+    def build(debug: str) -> dict[str, Any]:
+        return build_openapi(load_settings({"APP_DEBUG": debug, "RUNTIME_DIR": str(tmp_path), "SIGN_SECRET": "x",
+                                            "JWT_SECRET": "y" * 32}, environ={}))
+
+    document = build("0")
+    assert document == build("1")
+    for version, empty in (("v1", {}), ("v2", [])):
+        schema = resolve(response_schema(document, f"/{version}/login/send/sms", 200), document)
+        data = schema["properties"]["data"]
+        jsonschema.validate(empty, data)
+        jsonschema.validate({"code": "123456"}, data)
+
+
+def test_docs_page_text_reads_cleanly(doc: dict[str, Any]) -> None:
+    """Swagger UI shows summaries as plain text (no Markdown backticks), and each code once per status:
+    names that share a code (v2 9906, 50006) are merged into one line."""
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            assert "`" not in operation["summary"], (path, operation["summary"])
+            for status, response in operation["responses"].items():
+                codes = re.findall(r"^- `([0-9/]+)`", response["description"], re.M)
+                assert len(codes) == len(set(codes)), (path, status, response["description"])
+    login = doc["paths"]["/v2/login/jwt/get"]["post"]["responses"]
+    assert "`50006` LOGIN_FAILED / USER_NOT_FOUND" in login["401"]["description"]
 
 
 def test_field_schema_is_generic() -> None:

@@ -23,8 +23,8 @@ _spec = importlib.util.spec_from_file_location("postman_build", ROOT / "postman"
 build = sys.modules["postman_build"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build)
 
-VECTORS_PATH = ROOT.parent / "shared" / "sign-vectors.json"
-VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH.is_file() else []
+VECTORS_PATH = ROOT / "tests" / "data" / "sign-vectors.json"
+VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 NODE = shutil.which("node")
 COLLECTION = json.loads(build.COLLECTION.read_text(encoding="utf-8"))
 ENVIRONMENT = json.loads(build.ENVIRONMENT.read_text(encoding="utf-8"))
@@ -115,7 +115,6 @@ def test_environment_file() -> None:
 
 
 @pytest.mark.skipif(not NODE, reason="node is not installed")
-@pytest.mark.skipif(not VECTORS, reason="../shared/sign-vectors.json is not beside the repository")
 def test_js_signer_agrees_with_the_sign_vectors() -> None:
     result = run_node([])
     for vector, got in zip(VECTORS, result["vectors"]):

@@ -132,3 +132,29 @@ def test_two_migrate_processes_at_once_apply_each_version_once(database: str, tm
         assert out.strip() == f"schema version {newest_version()}", (out, err)
     assert versions(url) == [(n, 1) for n in range(1, newest_version() + 1)]
     assert run_sql(url, "SELECT COUNT(*) FROM role WHERE name = 'admin'") == [(1,)]
+
+
+def test_opening_a_new_sqlite_file_waits_while_another_process_creates_it(tmp_path: Path) -> None:
+    """The race behind a flaky "database is locked" of two `migrate`s on a new file: switching a file that
+    is still in rollback mode to WAL needs the write lock, and SQLite refuses at once (no busy wait) while
+    another connection holds it. Opening must wait for the lock like any statement does."""
+    import sqlite3
+    import threading
+
+    from app.common.database import open_database
+
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # mid-creation, rollback mode
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE made_by_the_other (x)")
+    threading.Timer(0.3, other.execute, ("COMMIT",)).start()
+    database = open_database(f"sqlite:///{path}", 5000)
+    started = time.monotonic()
+    database.connect()
+    try:
+        assert database.execute_sql("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert time.monotonic() - started >= 0.2  # it waited for the other's commit
+        assert database.execute_sql("SELECT count(*) FROM made_by_the_other").fetchone() == (0,)
+    finally:
+        database.close()
+        other.close()

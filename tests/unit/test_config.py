@@ -154,6 +154,18 @@ def test_secrets_are_generated_once_into_runtime_with_mode_0600(tmp_path: Path) 
     assert other.SIGN_SECRET != first.SIGN_SECRET
 
 
+def test_a_secret_file_is_the_bare_secret_and_a_newline_in_it_is_ignored(tmp_path: Path) -> None:
+    """Clients sign with the file's raw content (`open().read()`, `fs.readFileSync`): no newline in it."""
+    first = load(tmp_path)
+    assert first.generated_secrets == {"SIGN_SECRET", "JWT_SECRET"}
+    path = tmp_path / "runtime" / "secrets" / "sign_secret"
+    assert path.read_bytes() == first.SIGN_SECRET.encode("ascii")
+    second = load(tmp_path)
+    assert second.generated_secrets == frozenset() and second.SIGN_SECRET == first.SIGN_SECRET
+    path.write_text(first.SIGN_SECRET + "\n")  # as an editor saves it
+    assert load(tmp_path).SIGN_SECRET == first.SIGN_SECRET
+
+
 def test_a_given_secret_is_used_and_nothing_is_written(tmp_path: Path) -> None:
     s = load(tmp_path, environ=dict(SECRETS))
     assert (s.SIGN_SECRET, s.JWT_SECRET) == (SECRETS["SIGN_SECRET"], SECRETS["JWT_SECRET"])
