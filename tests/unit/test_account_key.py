@@ -10,7 +10,7 @@ import server
 from app.model.base import db
 from app.model.migration import MIGRATIONS, migrate
 from app.model.user import User, account_key
-from tests.support import JWT_SECRET, SIGN_SECRET
+from tests.support import JWT_SECRET, SIGN_SECRET, TEST_BACKEND, create_database, drop_database
 
 # The migration that recomputes the keys: found by its function, whatever its number.
 KEYS_MIGRATION = next(number for number, step in MIGRATIONS if step.__name__.endswith("account_keys_nfkc"))
@@ -18,10 +18,19 @@ KEYS_MIGRATION = next(number for number, step in MIGRATIONS if step.__name__.end
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[None]:
+    """A fresh database of TEST_BACKEND (SQLite by default), migrated."""
+    name, settings = None, {}
+    if TEST_BACKEND != "sqlite":
+        name, settings["DATABASE_URL"] = create_database(TEST_BACKEND)
     server.boot({"RUNTIME_DIR": str(tmp_path / "runtime"), "SIGN_SECRET": SIGN_SECRET, "JWT_SECRET": JWT_SECRET,
-                 "LOG_LEVEL": "warning"})
+                 "LOG_LEVEL": "warning", **settings})
     yield
-    db.close()
+    if hasattr(db.obj, "close_all"):  # a pooled MySQL/PostgreSQL database: every connection, before the drop
+        db.obj.close_all()
+    else:
+        db.close()
+    if name:
+        drop_database(TEST_BACKEND, name)
 
 
 @pytest.mark.parametrize("typed, key", [
