@@ -15,6 +15,8 @@ COMMANDS = {
     "session:list": "session_list",
     "session:end": "session_end",
     "audit:list": "audit_list",
+    "user:export": "user_export",
+    "audit:export": "audit_export",
     "migrate": "migrate",
     "purge": "purge",
     "docs:readme": "docs_readme",

@@ -147,3 +147,15 @@ async def stream_file(target: IO[bytes]) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         target.close()
+
+
+def export_to_file(target: IO[bytes], name: str, fmt: str, filters: dict[str, Any], *, pii: bool, zone: str,
+                   max_rows: int | None = None) -> None:
+    """The whole export written to an open file (the `user:export` / `audit:export` commands)."""
+    sheet = SHEETS[name]
+    tables = table(sheet, filters, pii=pii, zone=zone, max_rows=max_rows)
+    if fmt == "xlsx":
+        write_xlsx(target, name, sheet.columns, tables)
+        return
+    for chunk in csv_chunks(sheet.columns, tables):
+        target.write(chunk)
