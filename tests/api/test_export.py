@@ -143,3 +143,17 @@ def test_exports_are_signed_posts_and_audited(server: LiveServer, client: Client
     entry = server.query("SELECT outcome, detail FROM audit_log WHERE event = 'admin' AND uid = ? "
                          "ORDER BY id DESC LIMIT 1", root["uid"])
     assert entry == [("users.export", "csv with phones, filters {'status': '1'}")]
+
+
+def test_openapi_describes_exports_as_files(server: LiveServer) -> None:
+    doc = requests.get(server.url + "/openapi.json", timeout=30).json()
+    for what in ("user", "audit"):
+        operation = doc["paths"][f"/v2/admin/{what}/export"]["post"]
+        assert set(operation["responses"]["200"]["content"]) == {
+            "text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        assert "Content-Disposition" in operation["responses"]["200"]["headers"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["properties"]["format"]["enum"] == \
+            ["csv", "xlsx"]
+        assert {"PERMISSION_DENIED", "PARAM_INVALID"} <= {e["name"] for e in operation["x-errors"]}
+    disable = doc["paths"]["/v1/admin/user/disable"]["post"]
+    assert {"LAST_ADMIN", "SELF_DISABLE", "PERMISSION_ESCALATION"} <= {e["name"] for e in disable["x-errors"]}
