@@ -24,6 +24,8 @@ from app.service.admin_query import audit_query, audit_row, user_query, user_row
 
 BATCH = 1000
 CHUNK = 64 * 1024
+# Rows of one XLSX sheet, the header's included (Excel opens no more).
+SHEET_ROWS = 1_048_576
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
@@ -105,6 +107,7 @@ def write_xlsx(target: IO[bytes], title: str, columns: tuple[str, ...], tables: 
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
+    sheets, used = 1, 1
 
     def cell(value: Any) -> Any:
         if not isinstance(value, str):
@@ -120,7 +123,12 @@ def write_xlsx(target: IO[bytes], title: str, columns: tuple[str, ...], tables: 
     sheet.append(list(columns))
     for rows in tables:
         for row in rows:
+            if used == SHEET_ROWS:  # Excel's limit: the rest goes on to the next sheet, headed again
+                sheets, used = sheets + 1, 1
+                sheet = workbook.create_sheet(f"{title}-{sheets}")
+                sheet.append(list(columns))
             sheet.append([cell(value) for value in row])
+            used += 1
     workbook.save(target)
 
 
