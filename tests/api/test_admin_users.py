@@ -212,3 +212,21 @@ def test_audit_list_filters(server: LiveServer, client: Client, root: dict[str, 
     typed = expect_ok(admin_call(client, version, "audit/list", {"uid": person["uid"], "limit": 1}, root[version]),
                       version)["list"][0]
     assert typed["account"] == person["phone"][:3] + "****" + person["phone"][-4:]
+
+
+def test_every_admin_route_names_a_listed_permission() -> None:
+    import route.app  # noqa: F401 - declares the routes
+    from app.common.permission import ADMIN_PERMISSIONS
+    from app.common.route import Route
+
+    guards = {rule.path: [m.partition(":")[2] for m in rule.middlewares if m.startswith("checkPermission")]
+              for rule in Route.rules if "/admin/" in rule.path}
+    assert len(guards) == 8
+    for path, [permission] in guards.items():
+        assert permission in ADMIN_PERMISSIONS and path.endswith(permission), path
+    assert set(ADMIN_PERMISSIONS) - {p for [p] in guards.values()} == {"user/export_pii"}
+
+
+def test_unversioned_path_is_the_default_version(client: Client, root: dict[str, Any]) -> None:
+    data = expect_ok(client.post("/admin/user/list", {"limit": 1}, token=root["v2"]), "v2")
+    assert data["limit"] == 1
