@@ -64,6 +64,7 @@ def batches(sheet: Sheet, filters: dict[str, Any], max_rows: int | None = None) 
         cursor = db.execute(base.where(key > last).order_by(key).limit(size))
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        cursor.close()
         if rows:
             yield rows
         if len(rows) < size:

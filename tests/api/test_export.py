@@ -100,7 +100,10 @@ def test_many_batches_in_id_order_and_max_rows(server: LiveServer, client: Clien
     """More rows than one batch (1000): every one exported, once, in id order; max_rows caps them."""
     values = ", ".join(f"({1000 + i}, 'bulk', 'ok', 424242, '中文{i}', '127.0.0.1')" for i in range(1, 2501))
     server.query(f"INSERT INTO audit_log (created_at, event, outcome, uid, account, ip) VALUES {values}")
-    rows = read_csv(export(client, "v2", "audit", {"format": "csv", "uid": 424242}, root["v2"]))[1:]
+    streamed = export(client, "v2", "audit", {"format": "csv", "uid": 424242}, root["v2"])
+    # sent as it is written: chunked, no length known up front
+    assert streamed.headers.get("transfer-encoding") == "chunked" and "content-length" not in streamed.headers
+    rows = read_csv(streamed)[1:]
     assert len(rows) == 2500 and rows[0][5] == "中文1" and rows[-1][5] == "中文2500"
     ids = [int(row[0]) for row in rows]
     assert ids == sorted(set(ids))
