@@ -230,3 +230,36 @@ def test_every_admin_route_names_a_listed_permission() -> None:
 def test_unversioned_path_is_the_default_version(client: Client, root: dict[str, Any]) -> None:
     data = expect_ok(client.post("/admin/user/list", {"limit": 1}, token=root["v2"]), "v2")
     assert data["limit"] == 1
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one(server: LiveServer, root: dict[str, Any]) -> None:
+    """Both requests in flight together: one wins, the other hears LAST_ADMIN (or finds its token dead)."""
+    import threading
+
+    first, second = Client(server.url), Client(server.url)
+    one, two = make_user(server, first, admin=True), make_user(server, second, admin=True)
+    # for the race, `one` and `two` are the only active `*` holders (root sits it out, its tokens kept)
+    server.query("UPDATE users SET status = 0 WHERE id NOT IN (?, ?) AND id IN "
+                 "(SELECT uid FROM user_role WHERE role_id = 1)", one["uid"], two["uid"])
+    barrier = threading.Barrier(2)
+    answers: dict[str, requests.Response] = {}
+
+    def disable(name: str, client: Client, token: str, uid: int) -> None:
+        barrier.wait()
+        answers[name] = admin_call(client, "v2", "user/disable", {"uid": uid}, token)
+
+    threads = [threading.Thread(target=disable, args=("one", first, one["v2"], two["uid"])),
+               threading.Thread(target=disable, args=("two", second, two["v2"], one["uid"]))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = sorted(answer.status_code for answer in answers.values())
+        assert statuses in ([200, 401], [200, 403]), {k: v.text for k, v in answers.items()}
+        assert len(server.query("SELECT id FROM users WHERE status = 1 AND id IN (?, ?)",
+                                one["uid"], two["uid"])) == 1
+    finally:
+        server.query("UPDATE users SET status = 1 WHERE id = ?", root["uid"])
+        server.query("UPDATE users SET status = 0 WHERE id IN (?, ?)", one["uid"], two["uid"])
+    assert can_use(Client(server.url), root["v2"])
