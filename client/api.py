@@ -66,6 +66,10 @@ class LoginApiClient:
 
     def call(self, path: str, params: dict[str, Any] | None = None, *, token: str | None = None) -> Any:
         """POST `params` to `/{version}{path}`, signed; the envelope's `data`, or ApiError."""
+        return self._unwrap(self._send(path, params, token))
+
+    def _send(self, path: str, params: dict[str, Any] | None, token: str | None,
+              stream: bool = False) -> requests.Response:
         params = dict(params or {})
         if self.lang:
             params.setdefault("lang", self.lang)
@@ -77,9 +81,11 @@ class LoginApiClient:
             headers["Accept-Language"] = self.lang
         url = f"{self.base_url}/{self.version}{path}"
         try:
-            response = self.http.post(url, json=body, headers=headers, timeout=self.timeout)
+            return self.http.post(url, json=body, headers=headers, timeout=self.timeout, stream=stream)
         except requests.RequestException as exc:
             raise ApiError(0, f"no answer from {url}: {exc}", 0) from exc
+
+    def _unwrap(self, response: requests.Response) -> Any:
         try:
             envelope = response.json()
         except ValueError:
@@ -169,3 +175,27 @@ class LoginApiClient:
     def role(self, action: str, **params: Any) -> Any:
         """The role API: role("list", page=1), role("create", name=…, title=…, permissions=[…]), …"""
         return self.authed(f"/role/{action}", params)
+
+    def admin(self, action: str, **params: Any) -> Any:
+        """The admin user API: admin("user/list", keyword="138"), admin("user/disable", uid=5), admin("audit/list")."""
+        return self.authed(f"/admin/{action}", params)
+
+    def export(self, what: str, out: str | Path, format: str = "csv", **filters: Any) -> Path:
+        """Save /admin/{what}/export (`user` or `audit`) to `out` as it streams in; the same filters as the lists."""
+        if not self.tokens.access:
+            raise ApiError(0, "not logged in: call login() first", 0)
+        params = {"format": format, **filters}
+        response = self._send(f"/admin/{what}/export", params, self.tokens.access, stream=True)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            try:  # a refusal is an envelope, never a file
+                self._unwrap(response)
+            except ApiError as error:
+                if not self._expired(error):
+                    raise
+                self.refresh()
+                return self.export(what, out, format, **filters)
+        path = Path(out)
+        with response, path.open("wb") as target:
+            for chunk in response.iter_content(64 * 1024):
+                target.write(chunk)
+        return path

@@ -98,6 +98,7 @@ class Step:
     checks: list[str] = field(default_factory=list)      # extra JS test lines
     pre: str = ""                  # request-level pre-request script
     data: Any = "action"           # "action": the action's data schema; None: empty data
+    file: str = ""                 # an export: the file's media type (the answer is the file, not an envelope)
 
 
 def steps(v: str) -> list[Step]:
@@ -156,6 +157,29 @@ def steps(v: str) -> list[Step]:
         Step("role list as the user (granted)", "/role/list", {}, "OK", token=f"token_{v}"),
         Step("role delete", "/role/delete", {"id": Raw(f"{{{{role_id_{v}}}}}")}, "OK", token=f"admin_token_{v}"),
         Step("role list as the user → refused after delete", "/role/list", {}, "PERMISSION_DENIED", token=f"token_{v}"),
+        *admin_steps(v),
+    ]
+
+
+def admin_steps(v: str) -> list[Step]:
+    """The admin user API and its exports (SPEC §14), on the folder's user, as the administrator."""
+    admin, uid = f"admin_token_{v}", {"uid": Raw(f"{{{{uid_{v}}}}}")}
+    return [
+        Step("admin user list (the registered user, phone masked)", "/admin/user/list",
+             {"keyword": f"{{{{run_account_{v}}}}}"}, "OK", token=admin,
+             checks=['pm.test("one user, phone masked", function () { pm.expect(body.data.total).to.eql(1); '
+                     'pm.expect(body.data.list[0].phone).to.match(/^[0-9]{3}\\*{4}[0-9]{4}$/); });']),
+        Step("admin user sessions", "/admin/user/sessions", uid, "OK", token=admin),
+        Step("admin audit list (the user's logins)", "/admin/audit/list",
+             {**uid, "event": "login", "limit": Raw("5")}, "OK", token=admin),
+        Step("admin user export (CSV file download)", "/admin/user/export", {"format": "csv"}, "OK", token=admin,
+             file="text/csv"),
+        Step("admin audit export (XLSX file download)", "/admin/audit/export", {**uid, "format": "xlsx"}, "OK",
+             token=admin, file="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        Step("admin user disable", "/admin/user/disable", uid, "OK", token=admin),
+        Step("test as the disabled user → refused at once", "/test", {}, "TOKEN_INVALID", token=f"token_{v}"),
+        Step("admin user enable", "/admin/user/enable", uid, "OK", token=admin),
+        Step("admin user logout (ends every session)", "/admin/user/logout", uid, "OK", token=admin),
     ]
 
 
@@ -187,7 +211,9 @@ def _raw_body(body: dict[str, Any]) -> str:
 
 
 def _resolve(schema: Any) -> Any:
-    components = {"#/components/schemas/Role": openapi._ROLE, "#/components/schemas/UserRoles": openapi._USER_ROLES}
+    components = {"#/components/schemas/Role": openapi._ROLE, "#/components/schemas/UserRoles": openapi._USER_ROLES,
+                  "#/components/schemas/AdminUser": openapi._ADMIN_USER,
+                  "#/components/schemas/AuditEntry": openapi._AUDIT_ENTRY}
     if isinstance(schema, dict):
         if "$ref" in schema:
             return _resolve(components[schema["$ref"]])
@@ -224,7 +250,16 @@ def shape_checks(schema: dict[str, Any], expr: str) -> list[str]:
     return lines
 
 
+def file_test_script(step: Step) -> list[str]:
+    """An export answers the file itself: HTTP 200, its media type, and an attachment name."""
+    return [f'pm.test("HTTP 200, a file download ({step.file})", function () {{ pm.response.to.have.status(200); '
+            f'pm.expect(pm.response.headers.get("Content-Type")).to.include({_js(step.file)}); '
+            'pm.expect(pm.response.headers.get("Content-Disposition")).to.match(/^attachment; filename="/); });']
+
+
 def test_script(v: str, step: Step) -> list[str]:
+    if step.file:
+        return file_test_script(step)
     answer = BY_NAME[step.expect]
     ok = answer.http < 400
     code = answer.code(v)
@@ -268,9 +303,11 @@ def _request(v: str, step: Step) -> dict[str, Any]:
         "header": [{"key": "Content-Type", "value": "application/json"}],
         "body": {"mode": "raw", "raw": _raw_body(step.body), "options": {"raw": {"language": "json"}}},
         "url": url,
-        "description": f"`POST {path}` — expects {step.expect} "
-                       f"({'errorcode' if v == 'v1' else 'code'} {BY_NAME[step.expect].code(v)}, "
-                       f"HTTP {BY_NAME[step.expect].http}).",
+        "description": (f"`POST {path}` — answers the file itself ({step.file}); in Postman use "
+                        "Send and Download." if step.file else
+                        f"`POST {path}` — expects {step.expect} "
+                        f"({'errorcode' if v == 'v1' else 'code'} {BY_NAME[step.expect].code(v)}, "
+                        f"HTTP {BY_NAME[step.expect].http})."),
     }
     if step.token:
         request["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": f"{{{{{step.token}}}}}", "type": "string"}]}

@@ -23,6 +23,14 @@ Route.post("/<ver>/captcha", "<ver>.Login/captcha")
 for action in ("list", "create", "update", "delete", "assign", "user"):
     Route.post(f"/<ver>/role/{action}", f"<ver>.Role/{action}").middleware("checkLogin", "checkPermission")
 
+# Admin user API and exports (SPEC §14); each action's permission drops the `admin/` prefix: user/list, audit/export
+for action in ("list", "disable", "enable", "sessions", "logout", "export"):
+    Route.post(f"/<ver>/admin/user/{action}", f"<ver>.Admin/user_{action}").middleware(
+        "checkLogin", f"checkPermission:user/{action}")
+for action in ("list", "export"):
+    Route.post(f"/<ver>/admin/audit/{action}", f"<ver>.Admin/audit_{action}").middleware(
+        "checkLogin", f"checkPermission:audit/{action}")
+
 # Pages outside the versions, unsigned (app/controller/docs.py): the OpenAPI document, the
 # interactive docs page and its assets, served by the app itself so the page works offline.
 Route.get("/openapi.json", "Docs/openapi")

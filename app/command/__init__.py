@@ -16,6 +16,8 @@ COMMANDS = {
     "session:end": "session_end",
     "audit:list": "audit_list",
     "jwt:rotate": "jwt_rotate",
+    "user:export": "user_export",
+    "audit:export": "audit_export",
     "migrate": "migrate",
     "purge": "purge",
     "docs:readme": "docs_readme",

@@ -85,6 +85,8 @@ CATALOG: tuple[Answer, ...] = (
     # SPEC §10: the last active user holding `*` keeps it, whoever asks.
     Answer("LAST_ADMIN", 60037, 50023, 403, "不能移除最后一位管理员的全部权限",
            "The last active administrator cannot lose the `*` permission"),
+    # SPEC §14 admin user API: an administrator cannot lock themselves out.
+    Answer("SELF_DISABLE", 60050, 50040, 403, "不能禁用自己的账号", "You cannot disable your own account"),
 )
 
 BY_NAME: dict[str, Answer] = {answer.name: answer for answer in CATALOG}

@@ -70,6 +70,23 @@ class Action:
     success: str = "OK"
     data: Any = EMPTY
     errors: tuple[str, ...] = ()
+    # An action that answers a file on success (an export): its media types; errors stay envelopes.
+    files: tuple[str, ...] = ()
+
+
+_ACT_ON_USER = ("NOT_FOUND", "PERMISSION_ESCALATION")
+_USER_STATUS = _obj({"uid": _INT, "status": {"enum": [0, 1]}, "sessions_ended": _INT})
+_EXPORT_TYPES = ("text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_ADMIN_USER = _obj({"uid": _INT, "account": _STR, "phone": {"type": "string", "description": "masked: 138****0000"},
+                    "status": {"enum": [0, 1]}, "created_at": _INT, "updated_at": _INT})
+_NULLABLE_STR, _NULLABLE_INT = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+_AUDIT_ENTRY = _obj({"id": _INT, "created_at": _INT, "event": _STR, "outcome": _STR, "uid": _NULLABLE_INT,
+                     "account": _NULLABLE_STR, "ip": _NULLABLE_STR, "detail": _NULLABLE_STR})
+
+
+def _page_of(schema: str) -> dict[str, Any]:
+    return _obj({"list": {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}}, "total": _INT,
+                 "page": _INT, "limit": _INT})
 
 
 _LOGIN_ERRORS = ("LOGIN_FAILED", "USER_NOT_FOUND", "CAPTCHA_REQUIRED", "CAPTCHA_WRONG", "LOGIN_THROTTLED")
@@ -105,6 +122,16 @@ ACTIONS: dict[str, Action] = {
     "Role/assign": Action("OK", {"$ref": "#/components/schemas/UserRoles"},
                           ("NOT_FOUND", "PERMISSION_ESCALATION", "LAST_ADMIN")),
     "Role/user": Action("OK", {"$ref": "#/components/schemas/UserRoles"}, ("NOT_FOUND",)),
+    # Admin user API and exports (SPEC §14)
+    "Admin/user_list": Action("OK", _page_of("AdminUser")),
+    "Admin/user_disable": Action("OK", _USER_STATUS, _ACT_ON_USER + ("LAST_ADMIN", "SELF_DISABLE")),
+    "Admin/user_enable": Action("OK", _USER_STATUS, _ACT_ON_USER),
+    "Admin/user_sessions": Action("OK", _obj({"uid": _INT, "list": {"type": "array", "items": _obj(
+        {"sid": _STR, "created_at": _INT, "expire_at": _INT})}}), _ACT_ON_USER),
+    "Admin/user_logout": Action("OK", _obj({"uid": _INT, "sessions_ended": _INT}), _ACT_ON_USER),
+    "Admin/audit_list": Action("OK", _page_of("AuditEntry")),
+    "Admin/user_export": Action(files=_EXPORT_TYPES),
+    "Admin/audit_export": Action(files=_EXPORT_TYPES),
 }
 
 # Schemas of ThinkPHP-style custom rules (methods `rule_<name>` of a validator).
@@ -121,7 +148,7 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "username": "13911119999", "password": "secret_123", "account": "Foo", "pwd": "secret_123",
     "password_confirmation": "secret_123", "phone": "13911119999", "code": "123456",
     "page": 1, "limit": 20, "id": 2, "uid": 1, "name": "editor", "title": "Editor",
-    "permissions": ["role/list"], "rid": [2],
+    "permissions": ["role/list"], "rid": [2], "keyword": "138", "since": 1700000000, "until": 1900000000,
 }
 
 _NUMBER, _ALPHA_DASH, _ALPHA_NUM = "^[0-9]+$", "^[A-Za-z0-9_-]+$", "^[A-Za-z0-9]+$"
@@ -354,6 +381,11 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     responses: dict[str, Any] = {str(answer.http): {
         "description": f"{answer.name}: {answer.en}",
         "content": {"application/json": {"schema": _success_schema(version, answer, data)}}}}
+    if meta.files:
+        responses[str(answer.http)] = {
+            "description": "the file itself, streamed (`format` picks CSV, UTF-8 with a BOM, or XLSX)",
+            "headers": {"Content-Disposition": {"$ref": "#/components/headers/Content-Disposition"}},
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in meta.files}}
     names = route_errors(rule, settings, fields)
     by_status: dict[int, list[str]] = {}
     for name in names:
@@ -473,6 +505,8 @@ def build_openapi(settings: Any, rules: Sequence[RouteRule] | None = None) -> di
             "schemas": {
                 "Role": _ROLE,
                 "UserRoles": _USER_ROLES,
+                "AdminUser": _ADMIN_USER,
+                "AuditEntry": _AUDIT_ENTRY,
                 "V1Envelope": {"type": "object", "required": ["message", "data", "errorcode"], "properties": {
                     "message": _STR, "data": {}, "errorcode": _INT}},
                 "V2Envelope": {"type": "object", "required": ["code", "msg", "status", "data"], "properties": {
@@ -489,6 +523,8 @@ def build_openapi(settings: Any, rules: Sequence[RouteRule] | None = None) -> di
             "headers": {
                 "Retry-After": {"description": "seconds until the limit lifts", "schema": {"type": "string"}},
                 "X-Request-Id": {"description": "the id under which the failure was logged", "schema": {"type": "string"}},
+                "Content-Disposition": {"description": "`attachment; filename=\"users-YYYYMMDD-HHMMSS.csv\"`",
+                                        "schema": {"type": "string", "pattern": "^attachment; filename="}},
             },
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",

@@ -16,3 +16,13 @@ def grants(permissions: Iterable[str], wanted: str) -> bool:
         if permission.endswith("/*") and wanted.startswith(permission[:-1]):
             return True
     return False
+
+
+# The admin API's permissions (SPEC §14), each named after its route without the `admin/` prefix.
+# The built-in administrator holds `*`, so it has them all; a role may grant `user/*` or each alone.
+ADMIN_PERMISSIONS: tuple[str, ...] = (
+    "user/list", "user/disable", "user/enable", "user/sessions", "user/logout", "audit/list",
+    "user/export", "audit/export",
+    # Exports show phone numbers in full only to a caller who also holds this one.
+    "user/export_pii",
+)

@@ -111,14 +111,14 @@ class BaseValidate:
                 if not optional and any(rule == "require" for rule, _ in rules):
                     self._fail(name, "require", None)
                 continue
-            value = self._coerce(name, value, wants_array)
+            value = self._coerce(name, value, wants_array, any(rule == "integer" for rule, _ in rules))
             for rule, arg in rules:
                 if rule not in ("require", "string", "array") and not self._passes(rule, arg, value, data, name):
                     self._fail(name, rule, arg)
             clean[name] = int(value) if any(rule == "integer" for rule, _ in rules) else value
         return clean
 
-    def _coerce(self, name: str, value: Any, wants_array: bool) -> Any:
+    def _coerce(self, name: str, value: Any, wants_array: bool, wants_int: bool = False) -> Any:
         if wants_array:
             if isinstance(value, str):  # a form or query string carries an array as JSON text
                 try:
@@ -137,7 +137,8 @@ class BaseValidate:
         # A JSON number is read as its text (an app may send a phone or a code as a number).
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-        self._fail(name, "string", None)
+        # `uid: [1]` is no integer: say so, rather than that it is no string.
+        self._fail(name, "integer" if wants_int else "string", None)
 
     def _passes(self, rule: str, arg: str | None, value: Any, data: dict[str, Any], name: str) -> bool:
         if rule == "max":

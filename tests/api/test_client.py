@@ -188,3 +188,27 @@ def test_pip_installs_the_client_with_its_command(tmp_path: Path) -> None:
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import client; print(client.__file__)"],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert where.stdout.startswith(str(venv)), where.stdout  # the installed copy, not the repository's
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_admin_api_and_exports_saved_to_files(server: LiveServer, user: dict, version: str, tmp_path: Path) -> None:
+    account = f"clientadmin{version}"
+    server.create_user(account, "1390000100" + version[1], "secret_123", admin=True)
+    api = LoginApiClient(server.url, SIGN_SECRET, version=version)
+    api.login(account, "secret_123")
+    listed = api.admin("user/list", keyword=user["account"])
+    assert [row["uid"] for row in listed["list"]] == [user["uid"]]
+    assert api.admin("audit/list", uid=user["uid"], limit=1)["limit"] == 1
+    saved = api.export("user", tmp_path / "users.csv", keyword=user["account"])
+    assert saved.read_bytes().startswith("\ufeffuid,account,phone".encode("utf-8"))
+    workbook = api.export("audit", tmp_path / "audit.xlsx", format="xlsx", event="login")
+    assert workbook.read_bytes()[:2] == b"PK"  # a zip, as every XLSX is
+    with pytest.raises(ApiError) as caught:
+        api.export("audit", tmp_path / "bad.csv", format="pdf")
+    assert (caught.value.code, caught.value.status) == ((60006 if version == "v1" else 9906), 400)
+    assert not (tmp_path / "bad.csv").exists()
+    plain = LoginApiClient(server.url, SIGN_SECRET, version=version)
+    plain.login(user["account"], user["password"])
+    with pytest.raises(ApiError) as refused:
+        plain.export("user", tmp_path / "nope.csv")
+    assert (refused.value.code, refused.value.status) == ((60018 if version == "v1" else 9914), 403)

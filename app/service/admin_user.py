@@ -1,0 +1,105 @@
+"""The admin user API (SPEC §14): list, disable, enable, sessions, logout; and the audit list.
+
+Acting on a user follows the role rules (app/service/role_guard.py): the caller must hold every
+permission the target holds, and the last active `*` holder stays active. Every method runs its
+queries in a worker thread; those that write do it in one transaction, so a refusal leaves nothing.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from app.common.database import db_write, write_transaction
+from app.common.error import ApiException
+from app.model.audit_log import AuditLog
+from app.model.session import Session
+from app.model.token import Token
+from app.model.user import User
+from app.model.user_role import UserRole
+from app.service.admin_query import audit_query, audit_row, page_of, user_query, user_row
+from app.service.role_guard import keeps_an_admin, lock_role_changes, require_holds
+
+
+def _target(actor: int, uid: int) -> User:
+    """The user `uid`, if the actor may act on them: NOT_FOUND, or PERMISSION_ESCALATION."""
+    user = User.get_or_none(User.id == uid)
+    if user is None:
+        raise ApiException("NOT_FOUND")
+    require_holds(actor, UserRole.permissions(uid))
+    return user
+
+
+def _end_all_sessions(uid: int, now: int) -> int:
+    """End every open session of `uid` and revoke every token: each fails at its next check."""
+    ended = (Session.update(revoked_at=now)
+             .where((Session.uid == uid) & Session.revoked_at.is_null()).execute())
+    Token.update(revoked=1).where((Token.uid == uid) & (Token.revoked == 0)).execute()
+    return ended
+
+
+class AdminUserService:
+    @staticmethod
+    def _users(filters: dict[str, Any], page: int, limit: int) -> dict[str, Any]:
+        return page_of(user_query(filters), User.id, user_row, page, limit)
+
+    async def users(self, filters: dict[str, Any], page: int, limit: int) -> dict[str, Any]:
+        """Users matching the filters, oldest first, phones masked."""
+        return await db_write(self._users, filters, page, limit)
+
+    @staticmethod
+    def _audit(filters: dict[str, Any], page: int, limit: int) -> dict[str, Any]:
+        return page_of(audit_query(filters), AuditLog.id.desc(), audit_row, page, limit)
+
+    async def audit(self, filters: dict[str, Any], page: int, limit: int) -> dict[str, Any]:
+        """Audit entries matching the filters, newest first."""
+        return await db_write(self._audit, filters, page, limit)
+
+    @staticmethod
+    def _set_status(actor: int, uid: int, status: int) -> dict[str, Any]:
+        with write_transaction():
+            # The same lock as role changes: two admins disabling each other at once must not
+            # both see the other as the administrator who remains.
+            lock_role_changes()
+            user = _target(actor, uid)
+            now = int(time.time())
+            ended = 0
+            with keeps_an_admin():
+                User.update(status=status, updated_at=now).where(User.id == uid).execute()
+            if status == 0:
+                # After keeps_an_admin: the only administrator disabling themselves hears LAST_ADMIN.
+                if uid == actor:
+                    raise ApiException("SELF_DISABLE")
+                ended = _end_all_sessions(uid, now)
+            return {"uid": user.id, "status": status, "sessions_ended": ended}
+
+    async def disable(self, actor: int, uid: int) -> dict[str, Any]:
+        """The user can no longer log in, and every session ends at once."""
+        return await db_write(self._set_status, actor, uid, 0)
+
+    async def enable(self, actor: int, uid: int) -> dict[str, Any]:
+        """The user may log in again (their old sessions stay ended)."""
+        return await db_write(self._set_status, actor, uid, 1)
+
+    @staticmethod
+    def _sessions(actor: int, uid: int) -> dict[str, Any]:
+        _target(actor, uid)
+        now = int(time.time())
+        rows = (Session.select(Session.id, Session.created_at, Session.expire_at)
+                .where((Session.uid == uid) & Session.revoked_at.is_null() & (Session.expire_at > now))
+                .order_by(Session.created_at.desc()))
+        return {"uid": uid, "list": [{"sid": s.id, "created_at": s.created_at, "expire_at": s.expire_at}
+                                     for s in rows]}
+
+    async def sessions(self, actor: int, uid: int) -> dict[str, Any]:
+        """The user's live sessions, newest first."""
+        return await db_write(self._sessions, actor, uid)
+
+    @staticmethod
+    def _logout(actor: int, uid: int) -> dict[str, Any]:
+        with write_transaction():
+            _target(actor, uid)
+            return {"uid": uid, "sessions_ended": _end_all_sessions(uid, int(time.time()))}
+
+    async def logout(self, actor: int, uid: int) -> dict[str, Any]:
+        """End every session of the user; their tokens fail at the next request."""
+        return await db_write(self._logout, actor, uid)
