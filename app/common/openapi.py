@@ -74,6 +74,13 @@ class Action:
 
 _LOGIN_ERRORS = ("LOGIN_FAILED", "USER_NOT_FOUND", "CAPTCHA_REQUIRED", "CAPTCHA_WRONG", "LOGIN_THROTTLED")
 _TOKEN_ERRORS = ("TOKEN_INVALID", "TOKEN_EXPIRED")
+_SMS_CODE_ERRORS = ("SMS_CODE_WRONG", "SMS_VERIFY_LIMITED")
+# A current password is checked under the login lockout (SPEC §11).
+_REAUTH_ERRORS = ("OLD_PASSWORD_WRONG", "CAPTCHA_REQUIRED", "CAPTCHA_WRONG", "LOGIN_THROTTLED")
+_SESSION = _obj({"sid": _STR, "current": {"type": "boolean"},
+                 "platform": {"type": "string", "enum": ["ios", "android", "web", "mini", "other"]},
+                 "device": {"type": ["string", "null"]}, "ip": {"type": ["string", "null"]},
+                 "user_agent": {"type": ["string", "null"]}, "created_at": _DATE, "last_seen_at": _DATE})
 
 # Keyed by the route target without its version (`Login/login` for `<ver>.Login/login`).
 ACTIONS: dict[str, Action] = {
@@ -92,11 +99,29 @@ ACTIONS: dict[str, Action] = {
     "Jwt/get": Action("LOGIN_OK", _obj({"jwt": {"type": "string", "description": "access JWT"},
                                         "refresh_jwt": {"type": "string", "description": "refresh JWT"}}),
                       _LOGIN_ERRORS),
-    "Jwt/refresh": Action("OK", {"type": "string", "description": "the new access JWT"}, _TOKEN_ERRORS),
+    "Jwt/refresh": Action("OK", {"oneOf": [
+        {"type": "string", "description": "the new access JWT"},
+        _obj({"jwt": {"type": "string", "description": "the new access JWT"},
+              "refresh_jwt": {"type": "string", "description": "the new refresh JWT; the one presented is used up"}},
+             )], "description": "the access JWT as a string; with rotate=1 or REFRESH_ROTATE=1 {jwt, refresh_jwt}"},
+        _TOKEN_ERRORS + ("REFRESH_IN_PROGRESS",)),
     "Jwt/deactivate": Action("OK", EMPTY, _TOKEN_ERRORS),
     "Jwt/status": Action("OK", _obj({
         "exp": {"type": "integer", "minimum": 0, "description": "seconds left"}, "uid": _INT,
         "jwt_data": _obj({"uid": _INT, "rid": _RIDS}), "exp_date": _DATE, "iat_date": _DATE}), _TOKEN_ERRORS),
+    # Account lifecycle (SPEC §11)
+    "Account/login_sms": Action("LOGIN_OK", _obj({
+        "jwt": {"type": "string", "description": "access JWT"},
+        "refresh_jwt": {"type": "string", "description": "refresh JWT"}, "uid": _INT,
+        "registered": {"type": "boolean", "description": "true when this call created the account"}}),
+        _SMS_CODE_ERRORS),
+    "Account/password_reset": Action("OK", EMPTY, _SMS_CODE_ERRORS),
+    "Account/password_change": Action("OK", EMPTY, _REAUTH_ERRORS),
+    "Account/phone_change": Action("OK", _obj({"uid": _INT, "account": _STR, "phone": _STR, "rid": _RIDS}),
+                                   _REAUTH_ERRORS + _SMS_CODE_ERRORS + ("PHONE_TAKEN",)),
+    "Account/delete": Action("OK", EMPTY, _REAUTH_ERRORS + _SMS_CODE_ERRORS),
+    "Session/list": Action("OK", _obj({"list": {"type": "array", "items": _SESSION}})),
+    "Session/end": Action("OK", _obj({"ended": {"type": "integer", "minimum": 0}}), ("NOT_FOUND",)),
     "Role/list": Action("OK", _obj({"list": {"type": "array", "items": _ROLE_REF}, "total": _INT,
                                     "page": _INT, "limit": _INT})),
     "Role/create": Action("CREATED", _ROLE_REF, ("ROLE_NAME_TAKEN", "PERMISSION_ESCALATION")),
@@ -117,6 +142,8 @@ CUSTOM_RULES: dict[str, dict[str, Any]] = {
 FIELD_EXAMPLES: dict[str, Any] = {
     "username": "13911119999", "password": "secret_123", "account": "Foo", "pwd": "secret_123",
     "password_confirmation": "secret_123", "phone": "13911119999", "code": "123456",
+    "old_password": "secret_123", "platform": "ios", "device": "iPhone 15", "sid": "0" * 32,
+    "scope": "others", "rotate": "1", "scene": "login",
     "page": 1, "limit": 20, "id": 2, "uid": 1, "name": "editor", "title": "Editor",
     "permissions": ["role/list"], "rid": [2],
 }
