@@ -88,7 +88,7 @@ def test_help_lists_every_command(tmp_runtime: Path, flag: str) -> None:
             assert len(line.split()) > 1, line
 
 
-@pytest.mark.parametrize("name", ["nope", "user:delete", "role"])
+@pytest.mark.parametrize("name", ["nope", "user:remove", "role"])
 def test_unknown_command_exits_2(tmp_runtime: Path, name: str) -> None:
     done = run_in(tmp_runtime, name)
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)

@@ -25,6 +25,8 @@ from app.service.login_guard import LoginGuard
 from app.service.session import end_sessions_sync
 from app.service.sms_scene import WRONG, SmsScenes
 
+# users.status of a deleted account's tombstone (1 active, 0 disabled).
+DELETED = -1
 _REQUIRED = Text("{label}必填", "{label} is required")
 
 
@@ -40,10 +42,15 @@ def set_password_sync(uid: int, password_hash: str, keep: str | None = None) -> 
 
 
 def delete_user_sync(uid: int) -> bool:
-    """Delete the user, their roles and sessions; the audit log keeps uid and events, not the phone."""
+    """Delete the user: sessions end, roles go, the account and the phone are free at once.
+
+    The row stays behind as a tombstone (status DELETED, no account, phone or password), so the
+    uid is never handed to another user (SQLite reuses the highest rowid of a deleted row), and the
+    audit log keeps the uid and its events, but not the phone or the account name.
+    """
     with write_transaction():
         user = User.get_or_none(User.id == uid)
-        if user is None:
+        if user is None or user.status == DELETED:
             return False
         end_sessions_sync(uid)
         Token.update(revoked=1).where((Token.uid == uid) & (Token.revoked == 0)).execute()
@@ -51,7 +58,9 @@ def delete_user_sync(uid: int) -> bool:
         (AuditLog.update(account=None)
          .where((AuditLog.uid == uid) | (AuditLog.account == user.phone) | (AuditLog.account == user.account))
          .execute())
-        User.delete().where(User.id == uid).execute()
+        gone = f"deleted:{uid}"  # ':' is in no valid account or phone, so nobody can log in as it
+        User.update(account=gone, account_key=gone, phone=gone, password_hash="", status=DELETED,
+                    updated_at=int(time.time())).where(User.id == uid).execute()
         return True
 
 

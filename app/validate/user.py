@@ -30,4 +30,5 @@ class UserCreate(BaseValidate):
     scene = {
         "register": ["account", "password", "password_confirmation", "phone", "code"],
         "admin": ["account", "phone", "password"],
+        "password": ["password"],
     }

@@ -1,0 +1,23 @@
+"""Delete a user: --user ACCOUNT|PHONE|ID; their sessions end, account and phone are free again."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", required=True, help="account, phone or id of the user")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.command.support import find_user
+    from app.model.audit_log import AuditLog
+    from app.service.account import delete_user_sync
+    from server import boot
+
+    boot()
+    user = find_user(args.user)
+    delete_user_sync(user.id)
+    # The audit log keeps the uid and the event, not the phone (SPEC §11).
+    AuditLog.create(event="account", outcome="deleted", uid=user.id, ip="cli", detail="user:delete")
+    print(f"deleted user {user.id}; its sessions ended")
+    return 0
