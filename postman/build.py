@@ -353,7 +353,8 @@ def collection() -> dict[str, Any]:
             "name": "Login API",
             "description": ("Every endpoint of both versions of the login API, chained (send SMS → register → JWT get → "
                             "status → refresh → login → test → deactivate → refused, then the role API as an "
-                            "administrator). The collection's pre-request script adds `timestamp` and `nonce` and "
+                            "administrator, then the account lifecycle: SMS login → change password → list sessions → "
+                            "end others → reset by SMS → rotate refresh → change phone → delete). The collection's pre-request script adds `timestamp` and `nonce` and "
                             "signs each request with `sign_secret` (SPEC §4). Run the server with APP_DEBUG=1 (the "
                             "SMS code comes back in the response) and create the administrator of the environment: "
                             "`python server.py user:create --account postman_admin --phone 13800000000 "

@@ -25,6 +25,7 @@ from app.common.token.md5 import Md5Driver
 from app.model.base import db
 from app.common.token.store import cap_access_tokens, store_in_live_session
 from app.service.session import SessionMeta, apply_policy_sync
+from app.model.audit_log import AuditLog
 from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
@@ -177,7 +178,10 @@ class Auth:
     def _store_session(self, uid: int, sid: str, now: int, expire_at: int, tokens: list[IssuedToken | None],
                        meta: SessionMeta) -> None:
         with write_transaction():
-            apply_policy_sync(self.settings.SESSION_POLICY, uid, meta.platform)
+            ended = apply_policy_sync(self.settings.SESSION_POLICY, uid, meta.platform)
+            if ended:  # recorded in the same transaction as the sessions' end
+                AuditLog.create(event="session", outcome="ended", uid=uid, ip=meta.ip,
+                                detail=f"SESSION_POLICY={self.settings.SESSION_POLICY}: {ended}")
             Session.create(id=sid, uid=uid, created_at=now, expire_at=expire_at, platform=meta.platform,
                            device=meta.device, ip=meta.ip, user_agent=meta.user_agent, last_seen_at=now)
             for token in tokens:

@@ -104,7 +104,7 @@ class AccountService:
         """phone + its `reset` code → the new password; every session ends, the lockout is cleared."""
         password_hash = await Auth.instance().passwords.hash(data["password"])
         uid = await self.scenes.attempt(ip, lambda: db_write(self._reset_sync, data["phone"], data["code"],
-                                                             password_hash))
+                                                             password_hash), "password/reset")
         await self.guard.clear(uid)
         await self.audit.record("password", "reset", uid=uid, ip=ip)
         return uid
@@ -136,7 +136,8 @@ class AccountService:
         if user.password_hash:
             await self.reauthenticate(request, user, data.get("password"), "password")
         await self.scenes.attempt(request.client_ip,
-                                  lambda: db_write(self._change_phone_sync, me.uid, data["phone"], data["code"]))
+                                  lambda: db_write(self._change_phone_sync, me.uid, data["phone"], data["code"]),
+                                  "phone/change")
         await self.audit.record("phone", "changed", uid=me.uid, ip=request.client_ip)
 
     def _change_phone_sync(self, uid: int, phone: str, code: str) -> str | None:
@@ -162,7 +163,7 @@ class AccountService:
             if data.get("code") is None:
                 raise _missing("code", Text("手机验证码", "SMS code"))
             await self.scenes.attempt(request.client_ip, lambda: db_write(self._delete_by_code_sync, user,
-                                                                          data["code"]))
+                                                                          data["code"]), "account/delete")
         await self.audit.record("account", "deleted", uid=me.uid, ip=request.client_ip)
 
     def _delete_by_code_sync(self, user: User, code: str) -> str | None:

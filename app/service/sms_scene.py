@@ -55,7 +55,7 @@ class SmsScenes:
         await self.audit.record("sms", "skipped", account=phone, ip=ip, detail=f"{scene}: no account")
         return None
 
-    async def attempt(self, ip: str, work: Callable[[], Awaitable[Any]]) -> Any:
+    async def attempt(self, ip: str, work: Callable[[], Awaitable[Any]], what: str = "sms") -> Any:
         """Run `work`, which checks a code, under the address's wrong-code limit (SMS_VERIFY_IP_LIMIT).
 
         As in registration, the slot is taken first and given back unless the code was wrong, so
@@ -70,12 +70,13 @@ class SmsScenes:
             if outcome != WRONG:
                 await self.limits.give_back(key, HOUR)
         if isinstance(outcome, str):
+            await self.audit.record(what, "refused", ip=ip, detail=outcome)
             raise ApiException(outcome)
         return outcome
 
     async def login(self, phone: str, code: str, ip: str) -> tuple[User, bool]:
         """The user of `phone` if `code` is its live `login` code (signing the phone up when allowed)."""
-        return await self.attempt(ip, lambda: db_write(self._login_sync, phone, code))
+        return await self.attempt(ip, lambda: db_write(self._login_sync, phone, code), "login/sms")
 
     def _login_sync(self, phone: str, code: str) -> tuple[User, bool] | str:
         for _ in range(3):

@@ -11,6 +11,15 @@ FAST = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT":
         "SMS_DAILY_LIMIT": 1000, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "APP_DEBUG": 1}
 _numbers = count(1)
 
+# (v1, v2, HTTP) of the answers these tests meet; SPEC §11 fixes OLD_PASSWORD_WRONG's.
+TOKEN_INVALID = (60010, 9908, 401)
+LOGIN_FAILED = (60001, 50006, 401)
+OLD_PASSWORD_WRONG = (60001, 50019, 400)
+SMS_CODE_WRONG = (60022, 50003, 400)
+PHONE_TAKEN = (60021, 50002, 400)
+NOT_FOUND = (60027, 50010, 404)
+STILL_VALID = (60025, 50017, 400)
+
 
 def new_phone(prefix: str = "1370") -> str:
     """A phone number no other test of the process uses."""

@@ -5,14 +5,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.api.lifecycle import FAST, code_for, jwt_login, new_phone, password_user, sessions, sms_login
+from tests.api.lifecycle import (
+    FAST, LOGIN_FAILED, OLD_PASSWORD_WRONG, PHONE_TAKEN, SMS_CODE_WRONG, TOKEN_INVALID, code_for, jwt_login,
+    new_phone, password_user, sessions, sms_login)
 from tests.support import Client, LiveServer, expect_error, expect_ok
-
-OLD_PASSWORD_WRONG = (60001, 50019, 400)
-SMS_CODE_WRONG = (60022, 50003, 400)
-PHONE_TAKEN = (60021, 50002, 400)
-TOKEN_INVALID = (60010, 9908, 401)
-LOGIN_FAILED = (60001, 50006, 401)
 
 
 @pytest.fixture(scope="module")

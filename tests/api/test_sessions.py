@@ -1,14 +1,14 @@
 """Sessions with a face (SPEC §11): platform, device, address, User-Agent, last seen; list, end, policy."""
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator
 
+import jwt as pyjwt
 import pytest
 
-from tests.api.lifecycle import FAST, jwt_login, password_user, sessions
+from tests.api.lifecycle import FAST, NOT_FOUND, jwt_login, password_user, sessions
 from tests.support import Client, LiveServer, expect_error, expect_ok
-
-NOT_FOUND = (60027, 50010, 404)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,8 @@ def test_a_session_records_its_face_and_lists_newest_first(me: dict[str, Any], c
     assert [s["current"] for s in listed] == [True, False]
     web, ios = listed
     assert set(web) == {"sid", "current", "platform", "device", "ip", "user_agent", "created_at", "last_seen_at"}
-    assert (ios["device"], ios["ip"], web["device"], web["user_agent"]) == ("iPhone 15", "127.0.0.1", None, "Firefox/130")
+    assert (ios["device"], ios["ip"]) == ("iPhone 15", "127.0.0.1")
+    assert (web["device"], web["user_agent"]) == (None, "Firefox/130")
     assert len(web["sid"]) == 32 and web["created_at"] <= web["last_seen_at"]
     # The same list in v2, seen from the other session.
     assert [s["current"] for s in sessions(client, first["jwt"])] == [False, True]
@@ -90,15 +91,35 @@ def test_end_others_keeps_the_current_and_all_ends_everything(me: dict[str, Any]
     expect_error(client.post("/v2/test", token=current), "v2", 60010, 9908, 401)
 
 
-def test_last_seen_is_not_written_on_every_request(server: LiveServer, me: dict[str, Any], client: Client) -> None:
+def test_last_seen_moves_but_is_not_written_on_every_request(server: LiveServer, me: dict[str, Any],
+                                                             client: Client) -> None:
     pair = jwt_login(client, me["account"], me["password"])
-    expect_ok(client.post("/v2/test", token=pair["jwt"]), "v2")  # the first use may write it
-    sid = sessions(client, pair["jwt"])[0]["sid"]
+    sid = pyjwt.decode(pair["jwt"], options={"verify_signature": False})["sid"]  # no request behind checkLogin yet
+    seen = lambda: server.query("SELECT last_seen_at FROM auth_session WHERE id = ?", sid)[0][0]  # noqa: E731
+    server.query("UPDATE auth_session SET last_seen_at = 500 WHERE id = ?", sid)
+    # A use moves it (written off the request's path, so it lands a moment later)...
+    other = LiveServerSessionProbe(client, pair["jwt"])
+    other.use()
+    deadline = time.monotonic() + 10
+    while seen() == 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert abs(seen() - time.time()) < 15
+    # ...and within the minute no request writes it again.
     server.query("UPDATE auth_session SET last_seen_at = 1000 WHERE id = ?", sid)
     for _ in range(10):
-        expect_ok(client.post("/v2/test", token=pair["jwt"]), "v2")
-    # Within the minute no request wrote it again.
-    assert server.query("SELECT last_seen_at FROM auth_session WHERE id = ?", sid) == [(1000,)]
+        other.use()
+    time.sleep(0.3)  # room for a write that a wrong implementation would have fired
+    assert seen() == 1000
+
+
+class LiveServerSessionProbe:
+    """Requests behind checkLogin with one token."""
+
+    def __init__(self, client: Client, token: str):
+        self.client, self.token = client, token
+
+    def use(self) -> None:
+        expect_ok(self.client.post("/v2/test", token=self.token), "v2")
 
 
 @pytest.mark.parametrize("policy", ["single", "per_platform"])
@@ -120,6 +141,9 @@ def test_session_policy_applies_to_every_login_endpoint(tmp_path_factory: pytest
         assert (c.post("/v2/test", token=web).status_code == 200) == (policy == "per_platform")
         assert [s["platform"] for s in sessions(c, sms["jwt"])] == (["ios", "web"] if policy == "per_platform"
                                                                    else ["ios"])
+        details = [row[0] for row in live.query("SELECT detail FROM audit_log WHERE event = 'session' "
+                                                "AND outcome = 'ended' AND uid = ?", user["uid"])]
+        assert details and all(d.startswith(f"SESSION_POLICY={policy}:") for d in details)
     finally:
         c.http.close()
         live.stop()

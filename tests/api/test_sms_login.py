@@ -6,11 +6,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.api.lifecycle import FAST, code_for, new_phone, password_user, sms_login
+from tests.api.lifecycle import FAST, SMS_CODE_WRONG, STILL_VALID, code_for, new_phone, password_user, sms_login
 from tests.support import Client, LiveServer, expect_error, expect_ok, fire
-
-SMS_CODE_WRONG = (60022, 50003, 400)
-STILL_VALID = (60025, 50017, 400)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +44,8 @@ def test_a_code_of_another_scene_is_wrong_and_stays_usable(server: LiveServer, c
     code = code_for(client, phone, "register")
     expect_error(client.post("/login/sms", {"phone": phone, "code": code}), "v2", *SMS_CODE_WRONG)
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone) == [(0,)]
+    assert server.query("SELECT detail FROM audit_log WHERE event = 'login/sms' AND outcome = 'refused' "
+                        "ORDER BY id DESC LIMIT 1") == [("SMS_CODE_WRONG",)]
     # One live code per phone *and scene*: a login code can be sent beside the register code.
     login_code = code_for(client, phone, "login")
     expect_error(client.post("/login/send/sms", {"phone": phone, "scene": "login"}), "v2", *STILL_VALID)
