@@ -22,13 +22,13 @@ from app.common.text import Text
 from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
 from app.common.token.jwt import JwtDriver
 from app.common.token.md5 import Md5Driver
-from app.model.base import db
 from app.common.token.store import cap_access_tokens, store_in_live_session
-from app.service.session import SessionMeta, apply_policy_sync
 from app.model.audit_log import AuditLog
+from app.model.base import db
 from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
+from app.service.session import SessionMeta, apply_policy_sync
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")

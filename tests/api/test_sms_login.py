@@ -138,3 +138,21 @@ def test_without_sms_login_register_an_unknown_phone_is_a_wrong_code(tmp_path_fa
     finally:
         c.http.close()
         live.stop()
+
+
+def test_wrong_codes_on_every_code_endpoint_count_toward_the_address_limit(tmp_path_factory) -> None:
+    live = LiveServer(tmp_path_factory.mktemp("verifylimit"), **{**FAST, "SMS_VERIFY_IP_LIMIT": 2})
+    c = Client(live.url)
+    try:
+        phone = new_phone()
+        code_for(c, phone, "login")
+        expect_error(c.post("/login/sms", {"phone": phone, "code": "000000"}), "v2", *SMS_CODE_WRONG)
+        expect_error(c.post("/password/reset", {"phone": phone, "code": "000000", "password": "pass_1234",
+                                                "password_confirmation": "pass_1234"}), "v2", *SMS_CODE_WRONG)
+        # The address has had its wrong codes: refused before any code is compared, with Retry-After.
+        refused = c.post("/v1/login/sms", {"phone": phone, "code": "000000"})
+        expect_error(refused, "v1", 60032, 50009, 429)
+        assert int(refused.headers["Retry-After"]) > 0
+    finally:
+        c.http.close()
+        live.stop()

@@ -7,9 +7,9 @@ from app.common.response import JsonResponse
 from app.controller.common import Common
 from app.service.session import SessionMeta
 from app.validate.login import Login as LoginValidate
-from middleware.check_api_login import require_login
 from app.validate.sms import Sms as SmsValidate
 from app.validate.user import UserCreate
+from middleware.check_api_login import require_login
 
 
 class Login(Common):
