@@ -93,7 +93,7 @@ ACTIONS: dict[str, Action] = {
                              ("ACCOUNT_TAKEN", "PHONE_TAKEN", "SMS_CODE_WRONG", "SMS_VERIFY_LIMITED")),
     "Login/send_sms": Action("OK", "sms", ("SMS_STILL_VALID", "SMS_LIMITED", "SMS_CLIENT_LIMITED",
                                            "SMS_TOTAL_LIMITED", "SMS_SEND_FAILED", "CAPTCHA_REQUIRED",
-                                           "CAPTCHA_WRONG")),
+                                           "CAPTCHA_WRONG") + _TOKEN_ERRORS),  # scene change_phone needs a login
     "Login/captcha": Action("OK", _obj({"captcha_id": _STR, "image": {
         "type": "string", "pattern": "^data:image/png;base64,", "description": "the captcha as a PNG data URL"}})),
     "Jwt/get": Action("LOGIN_OK", _obj({"jwt": {"type": "string", "description": "access JWT"},
@@ -366,7 +366,9 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     answer = BY_NAME[meta.success]
     data = meta.data
     if data == "sms":
-        data = _obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}}) if settings.APP_DEBUG else None
+        # In debug mode the code; empty when none was sent (a reset code for a phone without an account).
+        data = {"oneOf": [_obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}}), _empty(version)]} \
+            if settings.APP_DEBUG else None
     responses: dict[str, Any] = {str(answer.http): {
         "description": f"{answer.name}: {answer.en}",
         "content": {"application/json": {"schema": _success_schema(version, answer, data)}}}}
