@@ -100,8 +100,23 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     captcha = CaptchaService(settings, cache)
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
+    _add_account_lifecycle(container)
     Auth.install(settings)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
+
+
+def _add_account_lifecycle(container: Any) -> None:
+    """The services of SPEC §11 (sessions, SMS scenes, account changes, refresh rotation)."""
+    from app.service.account import AccountService
+    from app.service.refresh_rotation import RefreshRotation
+    from app.service.session import SessionService
+    from app.service.sms_scene import SmsScenes
+
+    c = container
+    c.sessions = SessionService(c.settings, c.cache)
+    c.sms_scenes = SmsScenes(c.settings, c.cache, c.sms, c.audit)
+    c.account = AccountService(c.sms_scenes, c.login_guard, c.audit)
+    c.rotation = RefreshRotation(c.settings, c.cache, c.audit)
 
 
 def main(argv: list[str]) -> int:

@@ -21,3 +21,8 @@ class Container:
     captcha: CaptchaService
     audit: Audit
     login_guard: LoginGuard
+    # Account lifecycle (SPEC §11): app/service/session.py, sms_scene.py, account.py, refresh_rotation.py
+    sessions: Any = None
+    sms_scenes: Any = None
+    account: Any = None
+    rotation: Any = None

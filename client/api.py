@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 
+from client.lifecycle import AccountCalls
 from client.signing import signed
 
 # The answers that mean "this access token is no good now": v1 60011 (login expired), v2 9908
@@ -46,7 +47,7 @@ class Tokens:
         return cls(access=data.get("access"), refresh=data.get("refresh"))
 
 
-class LoginApiClient:
+class LoginApiClient(AccountCalls):
     def __init__(self, base_url: str, secret: str, *, version: str = "v2", appid: str | None = None,
                  lang: str | None = None, tokens: Tokens | None = None, timeout: float = 15,
                  session: requests.Session | None = None):

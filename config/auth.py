@@ -23,4 +23,12 @@ SETTINGS = [
     Setting("PASSWORD_HASH_WORKERS", 1, int, "password hashes computed at once per worker process"),
     # The seed answers 60009 for an unknown user, which tells strangers who has an account.
     Setting("LOGIN_REVEAL_UNKNOWN", False, bool, "`1` answers an unknown user with 60009 (v1) / 用户不存在 instead of the wrong-password answer"),
+    # SPEC §11: what a new login does to the user's other sessions.
+    Setting("SESSION_POLICY", "multi", str, "`multi` (any number of sessions), `single` (a login ends the user's other sessions) or `per_platform` (ends those of the same platform)"),
+    # Rotation uses up each refresh token; a reused one (after the grace) ends its session.
+    Setting("REFRESH_ROTATE", False, bool, "`1` makes every `login/jwt/refresh` rotate: it answers `{jwt, refresh_jwt}` and uses up the refresh token presented"),
+    # A client that lost the answer may retry within this many seconds and gets the same pair.
+    Setting("REFRESH_REUSE_GRACE", 10, int, "seconds in which a rotated refresh token presented again answers the same new pair"),
+    # Refresh without rotation keeps this many live access tokens per session; older ones are revoked.
+    Setting("REFRESH_LIMIT", 60, int, "live access tokens per session; refreshing past it revokes the oldest"),
 ]

@@ -133,7 +133,8 @@ def _derive(values: dict[str, Any]) -> None:
         apps[appid.strip()] = secret.strip()
     values["SIGN_APPS"] = apps
     for name, allowed in (("AUTH_DRIVER", ("md5", "jwt")), ("SMS_DRIVER", ("log", "webhook")),
-                          ("JWT_ALG", ("HS256", "EdDSA", "ES256", "RS256"))):
+                          ("JWT_ALG", ("HS256", "EdDSA", "ES256", "RS256")),
+                          ("SESSION_POLICY", ("multi", "single", "per_platform"))):
         if values[name] not in allowed:
             raise ConfigError(f"setting {name}: {values[name]!r} is not one of {', '.join(allowed)}")
     if values["SMS_DRIVER"] == "webhook" and not values["SMS_WEBHOOK_URL"]:
@@ -153,6 +154,7 @@ def _derive(values: dict[str, Any]) -> None:
     except ValueError as exc:
         raise ConfigError(f"setting TRUSTED_PROXIES: {exc}") from None
     for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE",
+                 "REFRESH_REUSE_GRACE", "REFRESH_LIMIT",
                  "CACHE_MAP_SIZE"):
         if values[name] <= 0:
             raise ConfigError(f"setting {name}: must be a positive number")

@@ -35,4 +35,12 @@ class CheckApiLogin:
             raise ApiException("TOKEN_INVALID", reason=_MISSING)
         request.user = await Auth.instance().check(token)
         request.token = token
+        self.app.sessions.touch(request.user.sid)  # last_seen_at, at most once a minute, not awaited
         return await next_(request)
+
+
+async def require_login(app: Any, request: ApiRequest) -> None:
+    """checkLogin inside an action whose need for it depends on a parameter (send/sms scene change_phone)."""
+    async def done(_: ApiRequest) -> None:
+        return None
+    await CheckApiLogin(app).handle(request, done)

@@ -78,6 +78,8 @@ if (!account) account = "pm_" + Date.now().toString(36) + Math.floor(Math.random
 if (!phone) phone = "139" + String(Math.floor(Math.random() * 1e8)).padStart(8, "0");
 pm.collectionVariables.set("run_account_{v}", account);
 pm.collectionVariables.set("run_phone_{v}", phone);
+pm.collectionVariables.set("run_sms_phone_{v}", "137" + String(Math.floor(Math.random() * 1e8)).padStart(8, "0"));
+pm.collectionVariables.set("run_new_phone_{v}", "136" + String(Math.floor(Math.random() * 1e8)).padStart(8, "0"));
 pm.collectionVariables.set("run_role_{v}", "pm_{v}_" + Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36));
 """.strip("\n")
 
@@ -180,6 +182,52 @@ def admin_steps(v: str) -> list[Step]:
         Step("test as the disabled user → refused at once", "/test", {}, "TOKEN_INVALID", token=f"token_{v}"),
         Step("admin user enable", "/admin/user/enable", uid, "OK", token=admin),
         Step("admin user logout (ends every session)", "/admin/user/logout", uid, "OK", token=admin),
+    ]
+
+
+def lifecycle_steps(v: str) -> list[Step]:
+    """SPEC §11, chained: SMS login → change password → list sessions → end others → reset by SMS →
+    rotate refresh → change phone → delete."""
+    phone = f"{{{{run_sms_phone_{v}}}}}"
+    pw = "{{password}}"
+    return [
+        Step("send SMS code (scene login)", "/login/send/sms", {"phone": phone, "scene": "login"}, "OK",
+             save={f"sms_login_code_{v}": "body.data.code"}),
+        Step("SMS login (signs the phone up)", "/login/sms",
+             {"phone": phone, "code": f"{{{{sms_login_code_{v}}}}}", "platform": "ios", "device": "Postman"},
+             "LOGIN_OK", save={f"sms_jwt_{v}": "body.data.jwt"},
+             checks=['pm.test("a new account", function () { pm.expect(body.data.registered).to.eql(true); });']),
+        Step("change password (none yet: old_password omitted)", "/password/change",
+             {"password": pw, "password_confirmation": pw}, "OK", token=f"sms_jwt_{v}"),
+        Step("JWT get by phone (a second session)", "/login/jwt/get", {"account": phone, "pwd": pw, "platform": "web"},
+             "LOGIN_OK", save={f"sms_jwt2_{v}": "body.data.jwt"}),
+        Step("list sessions", "/session/list", {}, "OK", token=f"sms_jwt_{v}",
+             checks=['pm.test("two sessions, the current one marked", function () { '
+                     'pm.expect(body.data.list.length).to.eql(2); '
+                     'pm.expect(body.data.list.filter(function (s) { return s.current; }).length).to.eql(1); });']),
+        Step("end the other sessions", "/session/end", {"scope": "others"}, "OK", token=f"sms_jwt_{v}",
+             checks=['pm.test("one ended", function () { pm.expect(body.data.ended).to.eql(1); });']),
+        Step("the other session → refused", "/test", {}, "TOKEN_INVALID", token=f"sms_jwt2_{v}"),
+        Step("send SMS code (scene reset)", "/login/send/sms", {"phone": phone, "scene": "reset"}, "OK",
+             save={f"sms_reset_code_{v}": "body.data.code"}),
+        Step("reset password by SMS (ends every session)", "/password/reset",
+             {"phone": phone, "code": f"{{{{sms_reset_code_{v}}}}}", "password": pw, "password_confirmation": pw},
+             "OK"),
+        Step("JWT get after the reset", "/login/jwt/get", {"account": phone, "pwd": pw}, "LOGIN_OK",
+             save={f"sms_refresh_{v}": "body.data.refresh_jwt"}),
+        Step("rotate the refresh token", "/login/jwt/refresh", {"jwt": f"{{{{sms_refresh_{v}}}}}", "rotate": "1"},
+             "OK", save={f"sms_jwt3_{v}": "body.data.jwt"},
+             checks=['pm.test("a new pair", function () { pm.expect(body.data).to.have.property("refresh_jwt"); });']),
+        Step("send SMS code to a new phone (scene change_phone, logged in)", "/login/send/sms",
+             {"phone": f"{{{{run_new_phone_{v}}}}}", "scene": "change_phone"}, "OK", token=f"sms_jwt3_{v}",
+             save={f"sms_phone_code_{v}": "body.data.code"}),
+        Step("change the phone", "/phone/change", {"phone": f"{{{{run_new_phone_{v}}}}}",
+                                                   "code": f"{{{{sms_phone_code_{v}}}}}", "password": pw},
+             "OK", token=f"sms_jwt3_{v}",
+             checks=[f'pm.test("the new phone", function () {{ pm.expect(body.data.phone).to.eql('
+                     f'pm.collectionVariables.get("run_new_phone_{v}")); }});']),
+        Step("delete the account", "/account/delete", {"password": pw}, "OK", token=f"sms_jwt3_{v}"),
+        Step("test → refused after delete", "/test", {}, "TOKEN_INVALID", token=f"sms_jwt3_{v}"),
     ]
 
 
@@ -328,12 +376,13 @@ def collection() -> dict[str, Any]:
     variables: list[dict[str, str]] = []
     for v, title in (("v2", "v2 — Hyperf envelope {code, msg, status, data}"),
                      ("v1", "v1 — ThinkPHP envelope {message, data, errorcode}")):
-        items = [_request(v, step) for step in steps(v)]
+        items = [_request(v, step) for step in steps(v) + lifecycle_steps(v)]
         folders.append({"name": title, "item": items,
                         "description": f"Every endpoint of {v}, chained: each request hands its tokens on in "
                                        f"collection variables ending in _{v}."})
         for name in ("run_account", "run_phone", "run_role", "sms_code", "jwt", "refresh_jwt", "uid", "access_jwt",
-                     "token", "admin_token", "role_id"):
+                     "token", "admin_token", "role_id", "run_sms_phone", "sms_login_code", "sms_jwt", "sms_jwt2",
+                     "sms_reset_code", "sms_refresh", "sms_jwt3", "run_new_phone", "sms_phone_code"):
             variables.append({"key": f"{name}_{v}", "value": ""})
     return {
         "info": {
@@ -341,7 +390,8 @@ def collection() -> dict[str, Any]:
             "name": "Login API",
             "description": ("Every endpoint of both versions of the login API, chained (send SMS → register → JWT get → "
                             "status → refresh → login → test → deactivate → refused, then the role API as an "
-                            "administrator). The collection's pre-request script adds `timestamp` and `nonce` and "
+                            "administrator, then the account lifecycle: SMS login → change password → list sessions → "
+                            "end others → reset by SMS → rotate refresh → change phone → delete). The collection's pre-request script adds `timestamp` and `nonce` and "
                             "signs each request with `sign_secret` (SPEC §4). Run the server with APP_DEBUG=1 (the "
                             "SMS code comes back in the response) and create the administrator of the environment: "
                             "`python server.py user:create --account postman_admin --phone 13800000000 "

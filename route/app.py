@@ -16,6 +16,15 @@ Route.post("/<ver>/login/jwt/refresh", "<ver>.Jwt/refresh")
 Route.post("/<ver>/login/jwt/deactivate", "<ver>.Jwt/deactivate")
 Route.post("/<ver>/login/jwt/status", "<ver>.Jwt/status")
 
+# Account lifecycle (SPEC §11): SMS login, passwords, phone, sessions, deletion
+Route.post("/<ver>/login/sms", "<ver>.Account/login_sms")
+Route.post("/<ver>/password/reset", "<ver>.Account/password_reset")
+Route.post("/<ver>/password/change", "<ver>.Account/password_change").middleware("checkLogin")
+Route.post("/<ver>/phone/change", "<ver>.Account/phone_change").middleware("checkLogin")
+Route.post("/<ver>/account/delete", "<ver>.Account/delete").middleware("checkLogin")
+Route.post("/<ver>/session/list", "<ver>.Session/list").middleware("checkLogin")
+Route.post("/<ver>/session/end", "<ver>.Session/end").middleware("checkLogin")
+
 # Image captcha (Hyperf sidebar: 验证码), required at login after failures (SPEC §8)
 Route.post("/<ver>/captcha", "<ver>.Login/captcha")
 

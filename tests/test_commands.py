@@ -115,7 +115,7 @@ def test_start_log_says_generated_then_read_and_warns_without_signing(tmp_runtim
     assert re.search(r"WARNING .*SIGN_REQUIRED is off", unsigned), unsigned
 
 
-@pytest.mark.parametrize("name", ["nope", "user:delete", "role"])
+@pytest.mark.parametrize("name", ["nope", "user:remove", "role"])
 def test_unknown_command_exits_2(tmp_runtime: Path, name: str) -> None:
     done = run_in(tmp_runtime, name)
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)

@@ -10,6 +10,8 @@ COMMANDS = {
     "serve": "serve",
     "user:create": "user_create",
     "user:list": "user_list",
+    "user:password": "user_password",
+    "user:delete": "user_delete",
     "role:grant": "role_grant",
     "role:revoke": "role_revoke",
     "session:list": "session_list",

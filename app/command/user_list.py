@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = boot()
     print(f"{'id':>6}  {'account':<20} {'phone':<14} {'status':<8} {'created':<19}  roles")
-    for user in User.select().order_by(User.id).limit(max(1, args.limit)):
+    # Deleted accounts stay as tombstones (app/service/account.py); they are nobody's to list.
+    for user in User.select().where(User.status >= 0).order_by(User.id).limit(max(1, args.limit)):
         roles = [r.name for r in Role.select(Role.name).join(UserRole, on=(UserRole.role_id == Role.id))
                  .where(UserRole.uid == user.id).order_by(Role.id)]
         created = format_time(user.created_at, settings.APP_TIMEZONE)

@@ -24,10 +24,13 @@ from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token
 from app.common.token.jwt import JwtDriver
 from app.common.token.keyring import Keyring
 from app.common.token.md5 import Md5Driver
+from app.common.token.store import cap_access_tokens, store_in_live_session
+from app.model.audit_log import AuditLog
 from app.model.base import db
 from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
+from app.service.session import SessionMeta, apply_policy_sync
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
@@ -163,8 +166,12 @@ class Auth:
         md5 = self.drivers["md5"]
         return md5 if md5.looks_like(text) else self.drivers["jwt"]
 
-    async def login(self, user: User, driver_name: str | None = None) -> LoginResult:
-        """Open a session for `user` and issue its token(s) with the given (or configured) driver."""
+    async def login(self, user: User, driver_name: str | None = None, meta: SessionMeta | None = None) -> LoginResult:
+        """Open a session for `user` and issue its token(s) with the given (or configured) driver.
+
+        `meta` is the session's face (platform, device, address, User-Agent); SESSION_POLICY
+        decides, in the same transaction, which of the user's other sessions end.
+        """
         driver = self.drivers[driver_name or self.settings.AUTH_DRIVER]
         now = int(time.time())
         sid = secrets.token_hex(16)
@@ -176,13 +183,18 @@ class Auth:
             access = driver.issue(uid=user.id, sid=sid, kind="access", ttl=self.settings.JWT_TTL, rid=rid, now=now)
             refresh = driver.issue(uid=user.id, sid=sid, kind="refresh", ttl=self.settings.REFRESH_TTL, rid=rid, now=now)
         session_end = max(t.expire_at for t in (access, refresh) if t is not None)
-        await db_write(self._store_session, user.id, sid, now, session_end, [access, refresh])
+        await db_write(self._store_session, user.id, sid, now, session_end, [access, refresh], meta or SessionMeta())
         return LoginResult(user=user, access=access, refresh=refresh)
 
-    @staticmethod
-    def _store_session(uid: int, sid: str, now: int, expire_at: int, tokens: list[IssuedToken | None]) -> None:
+    def _store_session(self, uid: int, sid: str, now: int, expire_at: int, tokens: list[IssuedToken | None],
+                       meta: SessionMeta) -> None:
         with write_transaction():
-            Session.create(id=sid, uid=uid, created_at=now, expire_at=expire_at)
+            ended = apply_policy_sync(self.settings.SESSION_POLICY, uid, meta.platform)
+            if ended:  # recorded in the same transaction as the sessions' end
+                AuditLog.create(event="session", outcome="ended", uid=uid, ip=meta.ip,
+                                detail=f"SESSION_POLICY={self.settings.SESSION_POLICY}: {ended}")
+            Session.create(id=sid, uid=uid, created_at=now, expire_at=expire_at, platform=meta.platform,
+                           device=meta.device, ip=meta.ip, user_agent=meta.user_agent, last_seen_at=now)
             for token in tokens:
                 if token is not None:
                     Token.create(token_key=token.key, kind=token.kind, uid=uid, sid=sid,
@@ -249,13 +261,11 @@ class Auth:
             raise token_invalid(_REFRESH_FAILED)
         return access
 
-    @staticmethod
-    def _store_access(uid: int, sid: str, token: IssuedToken) -> bool:
+    def _store_access(self, uid: int, sid: str, token: IssuedToken) -> bool:
         with write_transaction():
-            live = Session.select().where((Session.id == sid) & Session.revoked_at.is_null()).exists()
+            live = store_in_live_session(sid, [token])
             if live:
-                Token.create(token_key=token.key, kind=token.kind, uid=uid, sid=sid,
-                             issued_at=token.issued_at, expire_at=token.expire_at)
+                cap_access_tokens(sid, self.settings.REFRESH_LIMIT)
             return live
 
     async def deactivate(self, text: str) -> int:

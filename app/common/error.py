@@ -87,6 +87,11 @@ CATALOG: tuple[Answer, ...] = (
            "The last active administrator cannot lose the `*` permission"),
     # SPEC §14 admin user API: an administrator cannot lock themselves out.
     Answer("SELF_DISABLE", 60050, 50040, 403, "不能禁用自己的账号", "You cannot disable your own account"),
+    # SPEC §11 fixes these codes; v1 shares 60001 with LOGIN_FAILED (the password field's code, SPEC §3).
+    Answer("OLD_PASSWORD_WRONG", 60001, 50019, 400, "当前密码错误", "The current password is wrong"),
+    # Another refresh of the same token is still being answered; retrying gets its answer.
+    Answer("REFRESH_IN_PROGRESS", 60040, 50030, 409, "令牌正在刷新，请稍后重试",
+           "This refresh token is being refreshed right now; retry in a moment"),
 )
 
 BY_NAME: dict[str, Answer] = {answer.name: answer for answer in CATALOG}
@@ -119,7 +124,7 @@ class ApiException(Exception):
 # SPEC §3 (每一个字段至少定义一个错误码): in v1 a validation failure answers with its field's code.
 V1_FIELD_CODES: dict[str, int] = {
     "username": 60000, "account": 60000, "phone": 60000,
-    "password": 60001, "pwd": 60001, "password_confirmation": 60001,
+    "password": 60001, "pwd": 60001, "password_confirmation": 60001, "old_password": 60001,
     "code": 60002, "captcha_id": 60002, "captcha_code": 60002,
     "timestamp": 60005,
     "sign": 60007,

@@ -91,6 +91,13 @@ def _page_of(schema: str) -> dict[str, Any]:
 
 _LOGIN_ERRORS = ("LOGIN_FAILED", "USER_NOT_FOUND", "CAPTCHA_REQUIRED", "CAPTCHA_WRONG", "LOGIN_THROTTLED")
 _TOKEN_ERRORS = ("TOKEN_INVALID", "TOKEN_EXPIRED")
+_SMS_CODE_ERRORS = ("SMS_CODE_WRONG", "SMS_VERIFY_LIMITED")
+# A current password is checked under the login lockout (SPEC §11).
+_REAUTH_ERRORS = ("OLD_PASSWORD_WRONG", "CAPTCHA_REQUIRED", "CAPTCHA_WRONG", "LOGIN_THROTTLED")
+_SESSION = _obj({"sid": _STR, "current": {"type": "boolean"},
+                 "platform": {"type": "string", "enum": ["ios", "android", "web", "mini", "other"]},
+                 "device": {"type": ["string", "null"]}, "ip": {"type": ["string", "null"]},
+                 "user_agent": {"type": ["string", "null"]}, "created_at": _DATE, "last_seen_at": _DATE})
 
 # Keyed by the route target without its version (`Login/login` for `<ver>.Login/login`).
 ACTIONS: dict[str, Action] = {
@@ -103,17 +110,35 @@ ACTIONS: dict[str, Action] = {
                              ("ACCOUNT_TAKEN", "PHONE_TAKEN", "SMS_CODE_WRONG", "SMS_VERIFY_LIMITED")),
     "Login/send_sms": Action("OK", "sms", ("SMS_STILL_VALID", "SMS_LIMITED", "SMS_CLIENT_LIMITED",
                                            "SMS_TOTAL_LIMITED", "SMS_SEND_FAILED", "CAPTCHA_REQUIRED",
-                                           "CAPTCHA_WRONG")),
+                                           "CAPTCHA_WRONG") + _TOKEN_ERRORS),  # scene change_phone needs a login
     "Login/captcha": Action("OK", _obj({"captcha_id": _STR, "image": {
         "type": "string", "pattern": "^data:image/png;base64,", "description": "the captcha as a PNG data URL"}})),
     "Jwt/get": Action("LOGIN_OK", _obj({"jwt": {"type": "string", "description": "access JWT"},
                                         "refresh_jwt": {"type": "string", "description": "refresh JWT"}}),
                       _LOGIN_ERRORS),
-    "Jwt/refresh": Action("OK", {"type": "string", "description": "the new access JWT"}, _TOKEN_ERRORS),
+    "Jwt/refresh": Action("OK", {"oneOf": [
+        {"type": "string", "description": "the new access JWT"},
+        _obj({"jwt": {"type": "string", "description": "the new access JWT"},
+              "refresh_jwt": {"type": "string", "description": "the new refresh JWT; the one presented is used up"}},
+             )], "description": "the access JWT as a string; with rotate=1 or REFRESH_ROTATE=1 {jwt, refresh_jwt}"},
+        _TOKEN_ERRORS + ("REFRESH_IN_PROGRESS",)),
     "Jwt/deactivate": Action("OK", EMPTY, _TOKEN_ERRORS),
     "Jwt/status": Action("OK", _obj({
         "exp": {"type": "integer", "minimum": 0, "description": "seconds left"}, "uid": _INT,
         "jwt_data": _obj({"uid": _INT, "rid": _RIDS}), "exp_date": _DATE, "iat_date": _DATE}), _TOKEN_ERRORS),
+    # Account lifecycle (SPEC §11)
+    "Account/login_sms": Action("LOGIN_OK", _obj({
+        "jwt": {"type": "string", "description": "access JWT"},
+        "refresh_jwt": {"type": "string", "description": "refresh JWT"}, "uid": _INT,
+        "registered": {"type": "boolean", "description": "true when this call created the account"}}),
+        _SMS_CODE_ERRORS),
+    "Account/password_reset": Action("OK", EMPTY, _SMS_CODE_ERRORS),
+    "Account/password_change": Action("OK", EMPTY, _REAUTH_ERRORS),
+    "Account/phone_change": Action("OK", _obj({"uid": _INT, "account": _STR, "phone": _STR, "rid": _RIDS}),
+                                   _REAUTH_ERRORS + _SMS_CODE_ERRORS + ("PHONE_TAKEN",)),
+    "Account/delete": Action("OK", EMPTY, _REAUTH_ERRORS + _SMS_CODE_ERRORS),
+    "Session/list": Action("OK", _obj({"list": {"type": "array", "items": _SESSION}})),
+    "Session/end": Action("OK", _obj({"ended": {"type": "integer", "minimum": 0}}), ("NOT_FOUND",)),
     "Role/list": Action("OK", _obj({"list": {"type": "array", "items": _ROLE_REF}, "total": _INT,
                                     "page": _INT, "limit": _INT})),
     "Role/create": Action("CREATED", _ROLE_REF, ("ROLE_NAME_TAKEN", "PERMISSION_ESCALATION")),
@@ -147,6 +172,8 @@ CUSTOM_RULES: dict[str, dict[str, Any]] = {
 FIELD_EXAMPLES: dict[str, Any] = {
     "username": "13911119999", "password": "secret_123", "account": "Foo", "pwd": "secret_123",
     "password_confirmation": "secret_123", "phone": "13911119999", "code": "123456",
+    "old_password": "secret_123", "platform": "ios", "device": "iPhone 15", "sid": "0" * 32,
+    "scope": "others", "rotate": "1", "scene": "login",
     "page": 1, "limit": 20, "id": 2, "uid": 1, "name": "editor", "title": "Editor",
     "permissions": ["role/list"], "rid": [2], "keyword": "138", "since": 1700000000, "until": 1900000000,
 }
@@ -377,7 +404,7 @@ def _operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
     if data == "sms":
         # the same document whatever APP_DEBUG is: it must not tell a caller whether debug mode is on
         data = {"anyOf": [_empty(version), _obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}})],
-                "description": "empty; the code itself only in debug mode (APP_DEBUG=1)"}
+                "description": "empty; the code itself only in debug mode (APP_DEBUG=1), and never for a reset to a phone without an account"}
     responses: dict[str, Any] = {str(answer.http): {
         "description": f"{answer.name}: {answer.en}",
         "content": {"application/json": {"schema": _success_schema(version, answer, data)}}}}

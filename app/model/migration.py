@@ -99,6 +99,33 @@ def _v7_account_keys_nfkc() -> None:
         User.update(account_key=key).where(User.id == uid).execute()
 
 
+def _v8_account_lifecycle() -> None:
+    """SPEC §11: sessions get a face, SMS codes a scene, refresh tokens a rotation mark.
+
+    Number 8: 6 is the database identity, 7 the NFKC account keys.
+    """
+    from peewee import CharField, IntegerField
+    from playhouse.migrate import SchemaMigrator, migrate as alter
+
+    migrator = SchemaMigrator.from_database(db.obj)
+    wanted = {
+        "auth_session": [("platform", CharField(max_length=8, default="other")),
+                         ("device", CharField(max_length=64, null=True)),
+                         ("ip", CharField(max_length=64, null=True)),
+                         ("user_agent", CharField(max_length=255, null=True)),
+                         ("last_seen_at", IntegerField(null=True))],
+        "auth_token": [("rotated_at", IntegerField(null=True))],
+        "sms_code": [("scene", CharField(max_length=16, default="register"))],
+    }
+    # Tables made by earlier migrations from today's models already have the columns.
+    steps = []
+    for table, columns in wanted.items():
+        present = {column.name for column in db.get_columns(table)}
+        steps += [migrator.add_column(table, name, field) for name, field in columns if name not in present]
+    if steps:
+        alter(*steps)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
@@ -107,6 +134,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (5, _v5_cache_table),
     (6, _v6_database_identity),
     (7, _v7_account_keys_nfkc),
+    (8, _v8_account_lifecycle),
 ]
 
 

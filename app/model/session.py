@@ -13,6 +13,13 @@ class Session(BaseModel):
     created_at = IntegerField(default=now)
     expire_at = IntegerField(index=True)
     revoked_at = IntegerField(null=True)
+    # The face of the session (SPEC §11), as its owner sees it in session/list.
+    platform = CharField(max_length=8, default="other")
+    device = CharField(max_length=64, null=True)
+    ip = CharField(max_length=64, null=True)
+    user_agent = CharField(max_length=255, null=True)
+    # Written at most once a minute per session (app/service/session.py), never on the hot path.
+    last_seen_at = IntegerField(null=True)
 
     class Meta:
         table_name = "auth_session"

@@ -9,6 +9,8 @@ from app.model.base import BaseModel, now
 class SmsCode(BaseModel):
     id = AutoField()
     phone = CharField(max_length=32)
+    # register, login, reset or change_phone: a code is good only for its own scene (SPEC §11).
+    scene = CharField(max_length=16, default="register")
     # HMAC-SHA256 of phone and code under a server key: a leaked table does not give the codes.
     code_hash = CharField(max_length=64)
     created_at = IntegerField(default=now, index=True)

@@ -17,6 +17,8 @@ class Token(BaseModel):
     issued_at = IntegerField(default=now)
     expire_at = IntegerField(index=True)
     revoked = SmallIntegerField(default=0)
+    # Set when a refresh token was used up by rotation: presenting it again is then a reuse (SPEC §11).
+    rotated_at = IntegerField(null=True)
 
     class Meta:
         table_name = "auth_token"

@@ -91,6 +91,11 @@ class LoginGuard:
         await self.audit.record("login", "ok", uid=user.id, account=identity, ip=ip)
         return user
 
+    async def clear(self, uid: int) -> None:
+        """Forget the user's failures and lock (a password reset by SMS proves who they are)."""
+        for name in ("fail", "lock", "failh", "locks"):
+            await self.cache.delete(f"{name}:u{uid}")
+
     async def _give_back(self, taken: dict[str, int]) -> None:
         for key, window in taken.items():
             await self.limits.give_back(key, window)

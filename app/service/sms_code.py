@@ -43,26 +43,27 @@ class SmsCodeService:
         start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         return int(start.timestamp()), int((start + timedelta(days=1)).timestamp() - now) + 1
 
-    def _state(self, phone: str, since: int, now: int) -> tuple[bool, int]:
+    def _state(self, phone: str, since: int, now: int, scene: str = "register") -> tuple[bool, int]:
+        # One live code at a time per phone and scene; the daily cap counts every scene.
         live = SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.expire_at > now)
-                                      & SmsCode.used_at.is_null()).exists()
+                                      & SmsCode.used_at.is_null() & (SmsCode.scene == scene)).exists()
         sent_today = SmsCode.select().where((SmsCode.phone == phone) & (SmsCode.created_at >= since)).count()
         return live, sent_today
 
-    async def send(self, phone: str, ip: str) -> str:
+    async def send(self, phone: str, ip: str, scene: str = "register") -> str:
         """Send a new code to `phone` and return it; 50017 while one is live, 429 past a limit.
 
         Every outcome goes to the audit log: sent, or refused with the catalog name of the reason.
         """
         try:
-            code = await self._send(phone, ip)
+            code = await self._send(phone, ip, scene)
         except ApiException as refusal:
             await self.audit.record("sms", "refused", account=phone, ip=ip, detail=refusal.answer.name)
             raise
         await self.audit.record("sms", "sent", account=phone, ip=ip)
         return code
 
-    async def _send(self, phone: str, ip: str) -> str:
+    async def _send(self, phone: str, ip: str, scene: str = "register") -> str:
         await self.limits.check(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, "SMS_CLIENT_LIMITED")
         lock = f"sms:lock:{phone}"
         if not await self.cache.add(lock, "1", self.settings.SMS_WEBHOOK_TIMEOUT + 30):
@@ -70,7 +71,7 @@ class SmsCodeService:
         try:
             now = int(time.time())
             day_start, retry_after = self._seconds_to_midnight(now)
-            live, sent_today = await db_write(self._state, phone, day_start, now)
+            live, sent_today = await db_write(self._state, phone, day_start, now, scene)
             if live:
                 raise ApiException("SMS_STILL_VALID")
             if sent_today >= self.settings.SMS_DAILY_LIMIT:
@@ -79,7 +80,7 @@ class SmsCodeService:
             await self.limits.hit(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, HOUR, "SMS_CLIENT_LIMITED")
             await self.limits.hit("smstotal", self.settings.SMS_HOURLY_LIMIT, HOUR, "SMS_TOTAL_LIMITED")
             code = f"{secrets.randbelow(10**6):06d}"
-            row = await db_write(lambda: SmsCode.create(phone=phone, code_hash=self.code_hash(phone, code),
+            row = await db_write(lambda: SmsCode.create(phone=phone, scene=scene, code_hash=self.code_hash(phone, code),
                                                         created_at=now, expire_at=now + self.settings.SMS_TTL))
             message = MESSAGE.format(code=code, minutes=max(1, self.settings.SMS_TTL // 60))
             try:
@@ -92,7 +93,7 @@ class SmsCodeService:
         finally:
             await self.cache.delete(lock)
 
-    def check_sync(self, phone: str, code: str, now: int) -> int | None:
+    def check_sync(self, phone: str, code: str, now: int, scene: str = "register") -> int | None:
         """The id of `phone`'s live code if `code` is it; a wrong code is counted, the last wrong try burns it.
 
         Each comparison first takes one of the code's SMS_VERIFY_ATTEMPTS tries in one conditional
@@ -102,7 +103,8 @@ class SmsCodeService:
         the count and comparing first let every guess in flight through). A right code gives its
         try back, so it stays usable while the account or phone turns out taken.
         """
-        live = (SmsCode.phone == phone) & (SmsCode.expire_at > now) & SmsCode.used_at.is_null()
+        live = ((SmsCode.phone == phone) & (SmsCode.expire_at > now) & SmsCode.used_at.is_null()
+                & (SmsCode.scene == scene))
         row = SmsCode.select(SmsCode.id, SmsCode.code_hash).where(live).order_by(SmsCode.id.desc()).first()
         if row is None:
             return None
@@ -116,6 +118,15 @@ class SmsCodeService:
         # The try that reached the limit burns the code, so a new one may be sent at once.
         SmsCode.update(used_at=now).where(unburned & (SmsCode.attempts >= limit)).execute()
         return None
+
+    def consume_sync(self, phone: str, code: str, now: int, scene: str = "register") -> bool:
+        """check_sync then use_sync: whether `code` was `phone`'s live code of `scene`, now used up.
+
+        Inside the caller's write transaction the try's UPDATE holds the row until commit, so racing
+        tries still take turns; a caller that rolls back gives back only a right code's use.
+        """
+        code_id = self.check_sync(phone, code, now, scene)
+        return code_id is not None and self.use_sync(code_id, now)
 
     @staticmethod
     def use_sync(code_id: int, now: int) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.common.text import Text
+from app.validate.account import SESSION_FIELDS, SESSION_RULES
 from app.validate.base import BaseValidate
 
 
@@ -14,6 +15,7 @@ class Login(BaseValidate):
         # Asked for after LOGIN_CAPTCHA_AFTER failures (SPEC §8).
         "captcha_id": "max:64",
         "captcha_code": "max:16",
+        **SESSION_RULES,
     }
     field = {
         "username": Text("用户名", "username"),
@@ -21,7 +23,8 @@ class Login(BaseValidate):
         "timestamp": Text("时间戳", "timestamp"),
         "captcha_id": Text("图形验证码ID", "captcha id"),
         "captcha_code": Text("图形验证码", "captcha code"),
+        **SESSION_FIELDS,
     }
     scene = {
-        "login": ["username", "password", "captcha_id", "captcha_code"],
+        "login": ["username", "password", "captcha_id", "captcha_code", "platform", "device"],
     }

@@ -6,6 +6,7 @@ from app.validate.base import BaseValidate
 
 
 class Sms(BaseValidate):
-    rule = {"phone": "require|mobile"}
-    field = {"phone": Text("手机号", "phone")}
-    scene = {"send": ["phone"]}
+    # scene (SPEC §11): what the code is for; a code is good only for its own scene.
+    rule = {"phone": "require|mobile", "scene": "in:register,login,reset,change_phone"}
+    field = {"phone": Text("手机号", "phone"), "scene": Text("场景", "scene")}
+    scene = {"send": ["phone", "scene"]}

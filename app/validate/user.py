@@ -49,6 +49,7 @@ class UserCreate(BaseValidate):
     scene = {
         "register": ["account", "password", "password_confirmation", "phone", "code"],
         "admin": ["account", "phone", "password"],
+        "password": ["password"],
     }
 
     @staticmethod

@@ -15,6 +15,8 @@ SUCCESSES = [a for a in CATALOG if a.http < 400]
 ERRORS = [a for a in CATALOG if a.http >= 400]
 # v2 codes the documents give to more than one error (SPEC §3).
 SHARED_V2 = {9906, 9908, 50006}
+# v1 codes SPEC §11 gives to a second error: OLD_PASSWORD_WRONG is 60001, the password field's code.
+SHARED_V1 = {60001: {"LOGIN_FAILED", "OLD_PASSWORD_WRONG"}}
 
 
 def test_names_are_unique() -> None:
@@ -30,7 +32,8 @@ def test_successes_are_code_0_and_200() -> None:
 
 def test_v1_codes_are_distinct() -> None:
     counts = Counter(a.v1 for a in ERRORS)
-    assert [code for code, n in counts.items() if n > 1] == []
+    shared = {code: {a.name for a in ERRORS if a.v1 == code} for code, n in counts.items() if n > 1}
+    assert shared == SHARED_V1
     assert 0 not in counts
 
 
@@ -99,7 +102,7 @@ def test_fixed_http_statuses() -> None:
 
 
 def test_the_rest_have_codes_of_their_own_from_60012() -> None:
-    fixed = {row[0] for row in FIXED} | {"UNKNOWN_ERROR"}
+    fixed = {row[0] for row in FIXED} | {"UNKNOWN_ERROR", "OLD_PASSWORD_WRONG"}
     for a in ERRORS:
         if a.name not in fixed:
             assert a.v1 >= 60012 and a.v2 not in SHARED_V2, a
@@ -123,7 +126,7 @@ def test_every_message_exists_in_both_languages(entry) -> None:
 def test_v1_field_codes_follow_spec() -> None:
     assert V1_FIELD_CODES == {
         "username": 60000, "account": 60000, "phone": 60000,
-        "password": 60001, "pwd": 60001, "password_confirmation": 60001,
+        "password": 60001, "pwd": 60001, "password_confirmation": 60001, "old_password": 60001,
         "code": 60002, "captcha_id": 60002, "captcha_code": 60002,
         "timestamp": 60005, "sign": 60007,
     }
@@ -133,6 +136,11 @@ def test_v1_field_codes_follow_spec() -> None:
     assert ApiException("PARAM_INVALID", field="phone").code("v2") == 9906
     # Only validation errors take the field's code.
     assert ApiException("SIGN_INVALID", field="username").code("v1") == 60007
+
+
+def test_old_password_wrong_is_fixed_by_spec_11() -> None:
+    entry = answer("OLD_PASSWORD_WRONG")
+    assert (entry.v1, entry.v2, entry.http) == (60001, 50019, 400)
 
 
 # -- envelopes -------------------------------------------------------------------------------

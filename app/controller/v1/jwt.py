@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.common.auth import Auth
 from app.common.response import JsonResponse
 from app.controller.common import Common
+from app.service.session import SessionMeta
 from app.validate.jwt import Jwt as JwtValidate
 
 
@@ -12,13 +13,16 @@ class Jwt(Common):
         """account (or phone) + pwd → {jwt, refresh_jwt}."""
         data = self.validate(JwtValidate, scene="get")
         user = await self.app.login_guard.attempt(self.request, data["account"], data["pwd"])
-        result = await Auth.instance().login(user, "jwt")
+        result = await Auth.instance().login(user, "jwt", SessionMeta.of(self.request, data))
         await self.audit_token("issued", user.id)
         return self.success({"jwt": result.access.text, "refresh_jwt": result.refresh.text}, "LOGIN_OK")
 
     async def refresh(self) -> JsonResponse:
-        """A refresh JWT → a new access JWT (data is the token string)."""
-        data = self.validate(JwtValidate, scene="token")
+        """A refresh JWT → a new access JWT (data is the token string); rotate=1 → {jwt, refresh_jwt}."""
+        data = self.validate(JwtValidate, scene="refresh")
+        if data.get("rotate") == "1" or self.settings.REFRESH_ROTATE:
+            pair = await self.app.rotation.rotate(data["jwt"], self.request.client_ip)
+            return self.success(pair)
         token = await Auth.instance().refresh(data["jwt"])
         await self.audit_token("refreshed", token.uid)
         return self.success(token.text)

@@ -5,9 +5,11 @@ from app.common.auth import Auth
 from app.common.clock import format_time
 from app.common.response import JsonResponse
 from app.controller.common import Common
+from app.service.session import SessionMeta
 from app.validate.login import Login as LoginValidate
 from app.validate.sms import Sms as SmsValidate
 from app.validate.user import UserCreate
+from middleware.check_api_login import require_login
 
 
 class Login(Common):
@@ -15,7 +17,7 @@ class Login(Common):
         """username (account or phone) + password → a token of the configured driver."""
         data = self.validate(LoginValidate, scene="login")
         user = await self.app.login_guard.attempt(self.request, data["username"], data["password"])
-        result = await Auth.instance().login(user)
+        result = await Auth.instance().login(user, meta=SessionMeta.of(self.request, data))
         await self.audit_token("issued", user.id)
         token = result.access
         return self.success({
@@ -38,12 +40,15 @@ class Login(Common):
         return self.success(name="CREATED")
 
     async def send_sms(self) -> JsonResponse:
-        """phone → a 6-digit code valid SMS_TTL seconds; in debug mode the code is in `data`."""
+        """phone (+ scene) → a 6-digit code valid SMS_TTL seconds; in debug mode the code is in `data`."""
         data = self.validate(SmsValidate, scene="send")
+        scene = data.get("scene", "register")
+        if scene == "change_phone":  # sent to the new phone of a logged-in user (SPEC §11)
+            await require_login(self.app, self.request)
         if self.settings.SMS_CAPTCHA:
             await self.app.captcha.require(self.request)
-        code = await self.app.sms.send(data["phone"], self.request.client_ip)
-        return self.success({"code": code} if self.settings.APP_DEBUG else None)
+        code = await self.app.sms_scenes.send(data["phone"], self.request.client_ip, scene)
+        return self.success({"code": code} if self.settings.APP_DEBUG and code else None)
 
     async def captcha(self) -> JsonResponse:
         """→ {captcha_id, image}: a PNG data URL, valid CAPTCHA_TTL seconds, single use."""

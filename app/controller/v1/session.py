@@ -1,0 +1,28 @@
+"""v1 Session controller: the logged-in user's sessions, listed and ended (SPEC §11)."""
+from __future__ import annotations
+
+from app.common.error import ApiException
+from app.common.response import JsonResponse
+from app.common.text import Text
+from app.controller.common import Common
+from app.validate.account import Account as AccountValidate
+
+_ONE_OF = Text("请给出 sid 或 scope 之一", "give either sid or scope")
+
+
+class Session(Common):
+    async def list(self) -> JsonResponse:
+        """→ {list: [{sid, current, platform, device, ip, user_agent, created_at, last_seen_at}]}, newest first."""
+        me = self.request.user
+        return self.success({"list": await self.app.sessions.list(me.uid, me.sid)})
+
+    async def end(self) -> JsonResponse:
+        """sid (one of the user's), or scope = others / all → {ended: N}."""
+        data = self.validate(AccountValidate, scene="end_session")
+        if ("sid" in data) == ("scope" in data):
+            raise ApiException("PARAM_INVALID", field="sid", reason=_ONE_OF)
+        me = self.request.user
+        ended = await self.app.sessions.end(me.uid, me.sid, data.get("sid"), data.get("scope"))
+        await self.app.audit.record("session", "ended", uid=me.uid, ip=self.request.client_ip,
+                                    detail=f"{data.get('scope') or 'sid'}: {ended}")
+        return self.success({"ended": ended})
