@@ -62,7 +62,7 @@
 
   window.addEventListener("load", function () {
     var given = new URLSearchParams(window.location.hash.slice(1));
-    field("create").addEventListener("click", start);
+    field("start").addEventListener("submit", function (event) { event.preventDefault(); start(); });
     if (given.get("secret")) {
       field("secret").value = given.get("secret");
       field("appid").value = given.get("appid") || "";
