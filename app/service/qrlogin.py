@@ -87,18 +87,24 @@ class QrLoginService:
 
     async def create(self, platform: str, ip: str | None, user_agent: str | None) -> dict[str, Any]:
         """A new ticket: {ticket, poll_secret, content, qrcode, expires_in, interval}."""
-        ticket, poll_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-        now, ttl = time.time(), self.settings.QR_LOGIN_TTL
-        info = {"p": platform, "ip": ip, "ua": (user_agent or "")[:255], "at": int(now), "exp": round(now + ttl, 3),
-                "h": _secret_hash(poll_secret)}
-        await self.cache.set(f"qrlogin:info:{ticket}", _info_text(info), ttl + _AFTERLIFE)
-        await self.cache.set(f"qrlogin:state:{ticket}", _state(PENDING), ttl + _AFTERLIFE)
+        ticket, poll_secret = await self.open_ticket(platform, ip, user_agent)
+        ttl = self.settings.QR_LOGIN_TTL
         url = self.settings.QR_LOGIN_URL
         content = f"{url}{'&' if '?' in url else '?'}ticket={ticket}"
         qrcode = await anyio.to_thread.run_sync(qr_png, content)
         await self.audit.record("qrlogin", "created", ip=ip, detail=platform)
         return {"ticket": ticket, "poll_secret": poll_secret, "content": content, "qrcode": qrcode,
                 "expires_in": ttl, "interval": INTERVAL}
+
+    async def open_ticket(self, platform: str, ip: str | None, user_agent: str | None) -> tuple[str, str]:
+        """Write a new pending ticket into the shared cache: (ticket, poll_secret)."""
+        ticket, poll_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+        now, ttl = time.time(), self.settings.QR_LOGIN_TTL
+        info = {"p": platform, "ip": ip, "ua": (user_agent or "")[:255], "at": int(now), "exp": round(now + ttl, 3),
+                "h": _secret_hash(poll_secret)}
+        await self.cache.set(f"qrlogin:info:{ticket}", _info_text(info), ttl + _AFTERLIFE)
+        await self.cache.set(f"qrlogin:state:{ticket}", _state(PENDING), ttl + _AFTERLIFE)
+        return ticket, poll_secret
 
     async def poll(self, ticket: str, poll_secret: str, wait: int) -> dict[str, Any]:
         """{state, expires_in}, waiting up to `wait` seconds for a change; `confirmed` hands the tokens over once."""
