@@ -38,6 +38,7 @@ def verify(client: Client, code: str, user: dict[str, Any], version: str = "v2")
 
 
 def test_a_code_with_its_qr_code_and_barcode(client: Client, me: dict[str, Any]) -> None:
+    assert client.post("/v2/member/code", token=me["jwt"]).headers["cache-control"] == "no-store"
     data = issue(client, me)
     assert set(data) == {"code", "qrcode", "barcode", "expires_in"}
     assert len(data["code"]) == 18 and data["code"].isdigit() and data["expires_in"] == 60

@@ -27,6 +27,9 @@ def me(server: LiveServer, client: Client) -> dict[str, Any]:
 
 
 def test_create_answers_a_ticket_a_secret_and_a_qr_code(client: Client) -> None:
+    answer = client.post("/v2/qrlogin/create")
+    assert answer.headers["cache-control"] == "no-store"  # it carries the poll secret
+    assert poll(client, expect_ok(answer, "v2")).headers["cache-control"] == "no-store"
     ticket = create(client)
     assert set(ticket) == {"ticket", "poll_secret", "content", "qrcode", "expires_in", "interval"}
     assert ticket["content"] == f"loginapi://qrlogin?ticket={ticket['ticket']}"

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from app.common.response import JsonResponse
 from app.controller.common import Common
+from app.controller.v1.qrlogin import no_store
 from app.validate.qrlogin import MemberCode
 
 
 class Member(Common):
     async def code(self) -> JsonResponse:
         """A new one-time member code of the user → {code, qrcode, barcode, expires_in}; the previous one ends."""
-        return self.success(await self.app.member_codes.issue(self.request.user.uid, self.request.client_ip))
+        return no_store(self.success(await self.app.member_codes.issue(self.request.user.uid, self.request.client_ip)))
 
     async def verify(self) -> JsonResponse:
         """A counter reads a member code → {uid, account, phone (masked)}; the code is used up."""

@@ -6,19 +6,25 @@ from app.controller.common import Common
 from app.validate.qrlogin import QrLogin as QrLoginValidate
 
 
+def no_store(response: JsonResponse) -> JsonResponse:
+    """An answer that carries a secret, a token or a code is never kept by a cache (SPEC §10)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 class QrLogin(Common):
     async def create(self) -> JsonResponse:
         """A ticket for the web page: {ticket, poll_secret, content, qrcode, expires_in, interval}."""
         data = self.validate(QrLoginValidate, scene="create")
         agent = self.request.headers.get("user-agent")
-        return self.success(await self.app.qrlogin.create(data.get("platform") or "web", self.request.client_ip or None,
-                                                          agent))
+        return no_store(self.success(await self.app.qrlogin.create(data.get("platform") or "web",
+                                                                   self.request.client_ip or None, agent)))
 
     async def poll(self) -> JsonResponse:
         """ticket + poll_secret (+ wait 0-25 s) → {state, expires_in}; `confirmed` adds the tokens, once."""
         data = self.validate(QrLoginValidate, scene="poll")
         result = await self.app.qrlogin.poll(data["ticket"], data["poll_secret"], data.get("wait", 0))
-        return self.success(result, "LOGIN_OK" if "jwt" in result else "OK")
+        return no_store(self.success(result, "LOGIN_OK" if "jwt" in result else "OK"))
 
     async def scan(self) -> JsonResponse:
         """The app scanned a ticket → {platform, ip, user_agent, created_at} of the page that made it."""
