@@ -101,6 +101,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
     _add_account_lifecycle(container)
+    _add_qr_login(container)
     Auth.install(settings)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
 
@@ -117,6 +118,15 @@ def _add_account_lifecycle(container: Any) -> None:
     c.sms_scenes = SmsScenes(c.settings, c.cache, c.sms, c.audit)
     c.account = AccountService(c.sms_scenes, c.login_guard, c.audit)
     c.rotation = RefreshRotation(c.settings, c.cache, c.audit)
+
+
+def _add_qr_login(container: Any) -> None:
+    """The services of SPEC §12 (QR login, member codes)."""
+    from app.service.member_code import MemberCodeService
+    from app.service.qrlogin import QrLoginService
+
+    container.qrlogin = QrLoginService(container.settings, container.cache, container.audit)
+    container.member_codes = MemberCodeService(container.settings, container.cache, container.audit)
 
 
 def main(argv: list[str]) -> int:

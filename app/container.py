@@ -26,3 +26,6 @@ class Container:
     sms_scenes: Any = None
     account: Any = None
     rotation: Any = None
+    # QR login and the member code (SPEC §12): app/service/qrlogin.py, member_code.py
+    qrlogin: Any = None
+    member_codes: Any = None

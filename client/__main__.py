@@ -5,6 +5,7 @@
     python -m client refresh --base-url … --secret …      # a new access token for the kept refresh token
     python -m client me      --base-url … --secret …      # the logged-in user (/test)
     python -m client logout  --base-url … --secret …      # end the session; the kept tokens are dropped
+    python -m client qr-confirm TICKET --base-url … --secret …   # as the logged-in app: scan and confirm a QR login
 
 The secret may come from LOGIN_API_SECRET and the address from LOGIN_API_URL instead. Tokens are
 kept in --token-file (default ~/.login-api-client.json, owner-only). Prints the answer's data as
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from client.api import ApiError, LoginApiClient, Tokens
 
@@ -38,7 +40,15 @@ def parser(prog: str = "python -m client") -> argparse.ArgumentParser:
     for name, text in (("status", "the kept access token's status"), ("refresh", "refresh the access token"),
                        ("me", "the logged-in user (/test)"), ("logout", "end the session")):
         commands.add_parser(name, parents=[common], help=text)
+    qr = commands.add_parser("qr-confirm", parents=[common], help="as the logged-in app: scan and confirm a QR login")
+    qr.add_argument("ticket", help="the ticket, or the QR code's whole text (loginapi://qrlogin?ticket=…)")
     return main
+
+
+def ticket_of(text: str) -> str:
+    """The ticket itself, or the one inside a QR code's text `…?ticket=…`."""
+    found = parse_qs(urlsplit(text).query).get("ticket")
+    return found[0] if found else text
 
 
 def run(argv: list[str], prog: str = "python -m client") -> int:
@@ -58,6 +68,11 @@ def run(argv: list[str], prog: str = "python -m client") -> int:
             result = {"jwt": api.refresh()}
         elif args.command == "me":
             result = api.me()
+        elif args.command == "qr-confirm":
+            ticket = ticket_of(args.ticket)
+            page = api.qr_scan(ticket)
+            api.qr_confirm(ticket)
+            result = {"confirmed": True, "page": page}
         else:
             api.logout()
             result = {"logged_out": True}

@@ -184,7 +184,7 @@ class LoginApiClient(AccountCalls):
     def export(self, what: str, out: str | Path, format: str = "csv", **filters: Any) -> Path:
         """Save /admin/{what}/export (`user` or `audit`) to `out` as it streams in; the same filters as the lists."""
         if not self.tokens.access:
-            raise ApiError(0, "not logged in: call login() first", 0)
+            raise ApiError(0, "not logged in: log in first (`login` on the command line, login() in Python)", 0)
         params = {"format": format, **filters}
         response = self._send(f"/admin/{what}/export", params, self.tokens.access, stream=True)
         if response.headers.get("content-type", "").startswith("application/json"):
@@ -200,3 +200,36 @@ class LoginApiClient(AccountCalls):
             for chunk in response.iter_content(64 * 1024):
                 target.write(chunk)
         return path
+
+    # -- QR login and the member code (SPEC §12) ------------------------------------------------
+
+    def qr_create(self, platform: str = "web") -> dict[str, Any]:
+        """As the web page: a ticket {ticket, poll_secret, content, qrcode, expires_in, interval}."""
+        return self.call("/qrlogin/create", {"platform": platform})
+
+    def qr_poll(self, ticket: str, poll_secret: str, wait: int = 0) -> dict[str, Any]:
+        """As the web page: {state, expires_in, …}; on `confirmed` the handed-over tokens are kept."""
+        data = self.call("/qrlogin/poll", {"ticket": ticket, "poll_secret": poll_secret, "wait": wait})
+        if data.get("jwt"):
+            self.tokens = Tokens(access=data["jwt"], refresh=data["refresh_jwt"])
+        return data
+
+    def qr_scan(self, ticket: str) -> dict[str, Any]:
+        """As the logged-in app: bind the ticket; {platform, ip, user_agent, created_at} of the page."""
+        return self.authed("/qrlogin/scan", {"ticket": ticket})
+
+    def qr_confirm(self, ticket: str) -> None:
+        """As the logged-in app: log the page in (after qr_scan)."""
+        self.authed("/qrlogin/confirm", {"ticket": ticket})
+
+    def qr_cancel(self, ticket: str) -> None:
+        """As the logged-in app: refuse the page's login (after qr_scan)."""
+        self.authed("/qrlogin/cancel", {"ticket": ticket})
+
+    def member_code(self) -> dict[str, Any]:
+        """A new one-time member code {code, qrcode, barcode, expires_in}."""
+        return self.authed("/member/code")
+
+    def member_verify(self, code: str) -> dict[str, Any]:
+        """At a counter (permission member/verify): the code's user {uid, account, phone}; the code is used up."""
+        return self.authed("/member/verify", {"code": code})

@@ -14,7 +14,7 @@ from starlette.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 # The modules whose SETTINGS lists make up the configuration, in README order.
-MODULES = ("app", "database", "cache", "sign", "auth", "sms", "security")
+MODULES = ("app", "database", "cache", "sign", "auth", "sms", "security", "qrlogin")
 
 log = logging.getLogger("login_api.config")
 

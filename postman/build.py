@@ -231,6 +231,38 @@ def lifecycle_steps(v: str) -> list[Step]:
     ]
 
 
+def qrlogin_steps(v: str) -> list[Step]:
+    """SPEC §12, chained: create → scan → confirm → poll gets the tokens → poll again refused; a cancelled
+    ticket; a member code issued and verified once (the registered user's app, the administrator's counter)."""
+    ticket = {"ticket": f"{{{{qr_ticket_{v}}}}}"}
+    polled = {**ticket, "poll_secret": f"{{{{qr_secret_{v}}}}}"}
+    state = 'pm.test("state {0}", function () {{ pm.expect(body.data.state).to.eql("{0}"); }});'
+    return [
+        Step("QR login: create (the web page)", "/qrlogin/create", {"platform": "web"}, "OK",
+             save={f"qr_ticket_{v}": "body.data.ticket", f"qr_secret_{v}": "body.data.poll_secret"}),
+        Step("QR login: poll (pending)", "/qrlogin/poll", polled, "OK", checks=[state.format("pending")]),
+        Step("QR login: scan (the logged-in app)", "/qrlogin/scan", ticket, "OK", token=f"token_{v}"),
+        Step("QR login: confirm", "/qrlogin/confirm", ticket, "OK", token=f"token_{v}"),
+        Step("QR login: poll → the tokens, once", "/qrlogin/poll", polled, "LOGIN_OK",
+             save={f"qr_jwt_{v}": "body.data.jwt"},
+             checks=[state.format("confirmed"), 'pm.test("tokens handed over", function () { '
+                     'pm.expect(body.data.jwt).to.be.a("string"); pm.expect(body.data.refresh_jwt).to.be.a("string"); });']),
+        Step("QR login: poll again → refused (used up)", "/qrlogin/poll", polled, "QR_TICKET_INVALID"),
+        Step("test with the QR login's token", "/test", {}, "OK", token=f"qr_jwt_{v}"),
+        Step("QR login: another ticket", "/qrlogin/create", {}, "OK",
+             save={f"qr_ticket_{v}": "body.data.ticket", f"qr_secret_{v}": "body.data.poll_secret"}),
+        Step("QR login: confirm before scan → refused", "/qrlogin/confirm", ticket, "QR_TICKET_STATE", token=f"token_{v}"),
+        Step("QR login: scan it", "/qrlogin/scan", ticket, "OK", token=f"token_{v}"),
+        Step("QR login: cancel", "/qrlogin/cancel", ticket, "OK", token=f"token_{v}"),
+        Step("QR login: poll (cancelled)", "/qrlogin/poll", polled, "OK", checks=[state.format("cancelled")]),
+        Step("member code", "/member/code", {}, "OK", token=f"token_{v}", save={f"member_code_{v}": "body.data.code"}),
+        Step("member verify (the administrator's counter)", "/member/verify", {"code": f"{{{{member_code_{v}}}}}"},
+             "OK", token=f"admin_token_{v}"),
+        Step("member verify again → refused (used up)", "/member/verify", {"code": f"{{{{member_code_{v}}}}}"},
+             "MEMBER_CODE_INVALID", token=f"admin_token_{v}"),
+    ]
+
+
 def action_of(path: str) -> str:
     """The ACTIONS key of the route at `path` (within a version), from route/app.py."""
     import route.app  # noqa: F401 - declares the routes
@@ -281,7 +313,11 @@ def shape_checks(schema: dict[str, Any], expr: str) -> list[str]:
         for key in schema.get("required", []):
             lines.append(f"pm.expect({expr}, {label}).to.have.property({_js(key)});")
         for key, sub in schema.get("properties", {}).items():
-            lines += shape_checks(sub, f"{expr}.{key}")
+            inner = shape_checks(sub, f"{expr}.{key}")
+            if key in schema.get("required", []) or not inner:
+                lines += inner
+            else:  # an optional key is checked where it is present (a QR poll's `jwt` comes once)
+                lines.append(f"if ({expr}.{key} !== undefined) {{ {' '.join(inner)} }}")
     elif kind == "array":
         lines.append(f"pm.expect({expr}, {label}).to.be.an('array');")
         items = schema.get("items")
@@ -376,13 +412,14 @@ def collection() -> dict[str, Any]:
     variables: list[dict[str, str]] = []
     for v, title in (("v2", "v2 — Hyperf envelope {code, msg, status, data}"),
                      ("v1", "v1 — ThinkPHP envelope {message, data, errorcode}")):
-        items = [_request(v, step) for step in steps(v) + lifecycle_steps(v)]
+        items = [_request(v, step) for step in steps(v) + lifecycle_steps(v) + qrlogin_steps(v)]
         folders.append({"name": title, "item": items,
                         "description": f"Every endpoint of {v}, chained: each request hands its tokens on in "
                                        f"collection variables ending in _{v}."})
         for name in ("run_account", "run_phone", "run_role", "sms_code", "jwt", "refresh_jwt", "uid", "access_jwt",
                      "token", "admin_token", "role_id", "run_sms_phone", "sms_login_code", "sms_jwt", "sms_jwt2",
-                     "sms_reset_code", "sms_refresh", "sms_jwt3", "run_new_phone", "sms_phone_code"):
+                     "sms_reset_code", "sms_refresh", "sms_jwt3", "run_new_phone", "sms_phone_code",
+                     "qr_ticket", "qr_secret", "qr_jwt", "member_code"):
             variables.append({"key": f"{name}_{v}", "value": ""})
     return {
         "info": {

@@ -25,6 +25,14 @@ Route.post("/<ver>/account/delete", "<ver>.Account/delete").middleware("checkLog
 Route.post("/<ver>/session/list", "<ver>.Session/list").middleware("checkLogin")
 Route.post("/<ver>/session/end", "<ver>.Session/end").middleware("checkLogin")
 
+# QR-code login and the member code (SPEC §12: 二维码, 条形码): the page creates and polls, the app scans and decides
+Route.post("/<ver>/qrlogin/create", "<ver>.QrLogin/create")
+Route.post("/<ver>/qrlogin/poll", "<ver>.QrLogin/poll")
+for action in ("scan", "confirm", "cancel"):
+    Route.post(f"/<ver>/qrlogin/{action}", f"<ver>.QrLogin/{action}").middleware("checkLogin")
+Route.post("/<ver>/member/code", "<ver>.Member/code").middleware("checkLogin")
+Route.post("/<ver>/member/verify", "<ver>.Member/verify").middleware("checkLogin", "checkPermission:member/verify")
+
 # Image captcha (Hyperf sidebar: 验证码), required at login after failures (SPEC §8)
 Route.post("/<ver>/captcha", "<ver>.Login/captcha")
 
@@ -48,3 +56,7 @@ Route.get("/.well-known/jwks.json", "Jwks/keys")
 Route.get("/docs", "Docs/page")
 for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "docs.css", "docs.js", "sign.js", "md5.js"):
     Route.get(f"/docs/{asset}", "Docs/asset")
+
+# The QR login demo page (app/controller/qrpage.py): creates a ticket, shows its QR code, polls.
+Route.get("/qrlogin", "QrPage/page")
+Route.get("/qrlogin/qrlogin.js", "QrPage/script")

@@ -92,6 +92,11 @@ CATALOG: tuple[Answer, ...] = (
     # Another refresh of the same token is still being answered; retrying gets its answer.
     Answer("REFRESH_IN_PROGRESS", 60040, 50030, 409, "令牌正在刷新，请稍后重试",
            "This refresh token is being refreshed right now; retry in a moment"),
+    # SPEC §12 fixes these codes: QR login tickets and member codes.
+    Answer("QR_TICKET_INVALID", 60034, 50020, 400, "二维码已失效，请刷新", "The QR login ticket is unknown, used up or expired"),
+    Answer("QR_TICKET_STATE", 60035, 50021, 409, "二维码当前状态不允许此操作",
+           "The QR login ticket's state does not allow this action"),
+    Answer("MEMBER_CODE_INVALID", 60036, 50022, 400, "会员码无效或已过期", "The member code is unknown, used or expired"),
 )
 
 BY_NAME: dict[str, Answer] = {answer.name: answer for answer in CATALOG}

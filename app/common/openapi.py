@@ -60,6 +60,7 @@ _ROLE = _obj({"id": _INT, "name": _STR, "title": _STR, "permissions": {"type": "
 _USER_ROLES = _obj({"uid": _INT, "roles": {"type": "array", "items": {"$ref": "#/components/schemas/Role"}},
                     "permissions": {"type": "array", "items": _STR}})
 _ROLE_REF = {"$ref": "#/components/schemas/Role"}
+_PNG = {"type": "string", "pattern": "^data:image/png;base64,", "description": "a PNG data URL"}
 EMPTY = None  # an action that answers no data: `{}` in v1, `[]` in v2
 
 
@@ -157,6 +158,28 @@ ACTIONS: dict[str, Action] = {
     "Admin/audit_list": Action("OK", _page_of("AuditEntry")),
     "Admin/user_export": Action(files=_EXPORT_TYPES),
     "Admin/audit_export": Action(files=_EXPORT_TYPES),
+    # QR login and the member code (SPEC §12)
+    "QrLogin/create": Action("OK", _obj({
+        "ticket": {"type": "string", "description": "what the QR code carries"},
+        "poll_secret": {"type": "string", "description": "keep it in the page: polling needs it"},
+        "content": {"type": "string", "description": "`QR_LOGIN_URL?ticket=…`, the QR code's text"},
+        "qrcode": _PNG, "expires_in": _INT, "interval": {"type": "integer", "description": "suggested poll interval, s"}})),
+    "QrLogin/poll": Action("OK", _obj({
+        "state": {"type": "string", "enum": ["pending", "scanned", "confirmed", "cancelled", "expired"]},
+        "expires_in": _INT, "account": {"type": "string", "description": "`scanned`: the account, masked"},
+        "jwt": {"type": "string", "description": "`confirmed` (once): the page's access JWT"},
+        "refresh_jwt": {"type": "string", "description": "`confirmed` (once): its refresh JWT"},
+        "uid": {"type": "integer", "description": "`confirmed` (once): the user"}}, ["state", "expires_in"]),
+        ("QR_TICKET_INVALID",)),
+    "QrLogin/scan": Action("OK", _obj({"platform": _STR, "ip": {"type": ["string", "null"]},
+                                       "user_agent": {"type": ["string", "null"]}, "created_at": _DATE}),
+                           ("QR_TICKET_INVALID", "QR_TICKET_STATE")),
+    "QrLogin/confirm": Action("OK", EMPTY, ("QR_TICKET_INVALID", "QR_TICKET_STATE")),
+    "QrLogin/cancel": Action("OK", EMPTY, ("QR_TICKET_INVALID", "QR_TICKET_STATE")),
+    "Member/code": Action("OK", _obj({"code": {"type": "string", "pattern": "^[0-9]{18}$"}, "qrcode": _PNG,
+                                      "barcode": _PNG, "expires_in": _INT})),
+    "Member/verify": Action("OK", _obj({"uid": _INT, "account": _STR, "phone": {
+        "type": "string", "description": "masked: `138****0000`"}}), ("MEMBER_CODE_INVALID",)),
 }
 
 # Schemas of ThinkPHP-style custom rules (methods `rule_<name>` of a validator).
@@ -176,7 +199,11 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "scope": "others", "rotate": "1", "scene": "login",
     "page": 1, "limit": 20, "id": 2, "uid": 1, "name": "editor", "title": "Editor",
     "permissions": ["role/list"], "rid": [2], "keyword": "138", "since": 1700000000, "until": 1900000000,
+    "ticket": "aRZa55xZY2liVGk0DgEwcHIqQgKr6pgh", "poll_secret": "uW0DP4Eq-dt6BJgKu5XXlteIFhEIkkJYp79AxrfEzjQ",
+    "wait": 20,
 }
+# Where one validator's field differs from the others of its name (a member code is no SMS code).
+VALIDATOR_EXAMPLES: dict[tuple[str, str], Any] = {("MemberCode", "code"): "123456789012345678"}
 
 _NUMBER, _ALPHA_DASH, _ALPHA_NUM = "^[0-9]+$", "^[A-Za-z0-9_-]+$", "^[A-Za-z0-9]+$"
 _VALIDATE_CALL = re.compile(r"self\.validate\(\s*(\w+)\s*(?:,\s*(?:scene\s*=\s*)?[\"'](\w+)[\"'])?\s*\)")
@@ -266,8 +293,9 @@ def field_schema(validator: type[BaseValidate], name: str, phone_pattern: str) -
                 notes.append(message.en)
         elif rule not in ("require", "string", "array", "integer"):
             notes.append(f"rule `{rule}`")
-    if name in FIELD_EXAMPLES:
-        schema["examples"] = [FIELD_EXAMPLES[name]]
+    example = VALIDATOR_EXAMPLES.get((validator.__name__, name), FIELD_EXAMPLES.get(name))
+    if example is not None:
+        schema["examples"] = [example]
     label = validator.field.get(name)
     text = f"{label.zh} / {label.en}" if label else name
     schema["description"] = text + ("; " + "; ".join(notes) if notes else "")

@@ -15,9 +15,10 @@ _NAME = re.compile(r"[A-Za-z0-9_.\[\]-]{1,64}")
 _BAD_NAME = Text("参数名只能是 1-64 位字母、数字、_ . [ ] 或 -",
                  "parameter names must be 1-64 characters of letters, digits, _ . [ ] or -")
 _IN_QUERY = Text("{name} 不能放在 URL 中，请放在请求体中", "{name} must not be in the URL: send it in the body")
-# Credentials, codes and tokens: anything that must not outlive the request in a log or a history.
+# Credentials, codes and tokens: anything that must not outlive the request in a log or a history
+# (SPEC §10's list, plus QR login's poll_secret, which is what keeps a photographed QR code harmless).
 SECRET_NAMES = frozenset({"password", "pwd", "old_password", "password_confirmation", "code", "captcha_code",
-                          "jwt", "token"})
+                          "jwt", "token", "poll_secret"})
 
 
 # Names already found good: a set lookup instead of a regex per name on every request. Bounded,

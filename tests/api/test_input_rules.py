@@ -63,8 +63,8 @@ def test_allowed_names(client: Client, user: dict, name: str) -> None:
 
 # -- secrets in the query string -------------------------------------------------------------------
 
-SECRETS_V1 = {"password": 60001, "pwd": 60001, "old_password": 60006, "password_confirmation": 60001,
-              "code": 60002, "captcha_code": 60002, "jwt": 60006, "token": 60006}
+SECRETS_V1 = {"password": 60001, "pwd": 60001, "old_password": 60001, "password_confirmation": 60001,
+              "code": 60002, "captcha_code": 60002, "jwt": 60006, "token": 60006, "poll_secret": 60006}
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -25,6 +25,8 @@ VERSIONS = ["v1", "v2"]
 SUCCESSES = {"OK", "LOGIN_OK", "CREATED"}
 # SPEC §11's routes behind checkLogin.
 LIFECYCLE_GUARDED = {"password/change", "phone/change", "account/delete", "session/list", "session/end"}
+# SPEC §12's routes behind checkLogin.
+QR_GUARDED = {"qrlogin/scan", "qrlogin/confirm", "qrlogin/cancel", "member/code", "member/verify"}
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +198,7 @@ def test_signature_and_token(doc: dict[str, Any]) -> None:
         if path.startswith("/v"):
             assert {"$ref": "#/components/parameters/sign"} in item["post"]["parameters"]
             guarded = (path.endswith("/test") or "/role/" in path or "/admin/" in path
-                       or path.split("/", 2)[2] in LIFECYCLE_GUARDED)
+                       or path.split("/", 2)[2] in LIFECYCLE_GUARDED | QR_GUARDED)
             assert ("security" in item["post"]) == guarded, path
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert "md5 of that string" in doc["info"]["description"]

@@ -327,3 +327,34 @@ def test_long_keys_that_differ_only_at_the_end_stay_apart(backend: Backend) -> N
     backend.run(lambda c: c.set(stem + "b", "b", 60))
     assert backend.run(lambda c: c.get(stem + "a")) == "a"
     assert backend.run(lambda c: c.get(stem + "b")) == "b"
+
+
+def test_swap_replaces_only_the_expected_live_value(backend: Backend) -> None:
+    k, since = key(), time.monotonic()
+    assert backend.run(lambda c: c.swap(k, "pending", "scanned", 60)) is False  # absent
+    assert backend.run(lambda c: c.get(k)) is None
+    backend.run(lambda c: c.set(k, "pending", 5))
+    assert backend.run(lambda c: c.swap(k, "Pending", "scanned", 60)) is False  # compared exactly
+    assert backend.run(lambda c: c.swap(k, "pending ", "scanned", 60)) is False
+    assert backend.run(lambda c: c.get(k)) == "pending"
+    assert backend.run(lambda c: c.swap(k, "pending", "scanned", 60)) is True
+    assert backend.run(lambda c: c.get(k)) == "scanned"
+    assert_ttl(backend, k, 60, since)  # the new ttl
+    assert backend.run(lambda c: c.swap(k, "pending", "confirmed", 60)) is False
+    assert backend.run(lambda c: c.get(k)) == "scanned"
+
+
+def test_swap_wins_once_from_twenty_threads(backend: Backend) -> None:
+    k = key()
+    backend.run(lambda c: c.set(k, "scanned", 60))
+    results = backend.together([lambda c, i=i: c.swap(k, "scanned", f"confirmed:{i}", 60) for i in range(20)])
+    assert results.count(True) == 1, results
+    assert backend.run(lambda c: c.get(k)) == f"confirmed:{results.index(True)}"
+
+
+def test_swap_does_not_revive_an_expired_value(backend: Backend) -> None:
+    k = key()
+    backend.run(lambda c: c.set(k, "pending", 1))
+    time.sleep(1.1)
+    assert backend.run(lambda c: c.swap(k, "pending", "scanned", 60)) is False
+    assert backend.run(lambda c: c.get(k)) is None

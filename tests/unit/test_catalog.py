@@ -214,3 +214,11 @@ def test_english_messages() -> None:
 ])
 def test_language_choice(lang_param: object, accept: str | None, expected: str) -> None:
     assert choose_language(lang_param, accept) == expected
+
+
+def test_qr_login_and_member_code_entries_are_spec_12s() -> None:
+    fixed = {"QR_TICKET_INVALID": (60034, 50020, 400), "QR_TICKET_STATE": (60035, 50021, 409),
+             "MEMBER_CODE_INVALID": (60036, 50022, 400)}
+    assert {name: (answer(name).v1, answer(name).v2, answer(name).http) for name in fixed} == fixed
+    for name in fixed:
+        assert answer(name).message("v1", "zh") != answer(name).message("v1", "en")

@@ -53,5 +53,13 @@ class Cache(ABC):
     async def ttl(self, key: str) -> int:
         """Seconds until `key` expires, or 0 when it is absent."""
 
+    @abstractmethod
+    async def swap(self, key: str, expected: str, value: str, ttl: int) -> bool:
+        """Replace the live value of `key` by `value` (with a new `ttl`) only if it is `expected`.
+
+        True if this call replaced it: a compare-and-set, so of racing swaps from one state exactly
+        one wins (a state machine's transition, e.g. a QR login ticket's).
+        """
+
     async def close(self) -> None:
         """Release connections."""

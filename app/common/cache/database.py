@@ -154,3 +154,18 @@ class DatabaseCache(Cache):
     async def ttl(self, key: str) -> int:
         row = await db_write(self._get, self._key(key))
         return max(0, int(row[1] - time.time() + 0.999)) if row else 0
+
+    @staticmethod
+    def _swap(key: str, expected: str, value: str, ttl: int) -> bool:
+        now = time.time()
+        with write_transaction():
+            # The row lock taken here is held to commit, so a racing swap reads the winner's value.
+            # The value is compared in Python: MySQL's default collation would call "A" equal to "a ".
+            row = CacheEntry.select(CacheEntry.value).where(_live(key, now)).for_update().first()
+            if row is None or row.value != expected:
+                return False
+            CacheEntry.update(value=value, expire_at=now + ttl).where(CacheEntry.key == key).execute()
+            return True
+
+    async def swap(self, key: str, expected: str, value: str, ttl: int) -> bool:
+        return await db_write(self._swap, self._key(key), expected, value, ttl)

@@ -201,6 +201,13 @@ class LmdbCache(Cache):
         txn.put(key, _pack(str(count), _expiry(stored)))
         return count
 
+    @staticmethod
+    def _swap(txn: lmdb.Transaction, now: float, key: bytes, expected: str, value: str, ttl: int) -> bool:
+        stored = txn.get(key)
+        if stored is None or _expiry(stored) <= now or stored[_EXPIRY.size:] != expected.encode("utf-8"):
+            return False
+        return txn.put(key, _pack(value, now + ttl))
+
     def _live(self, key: str) -> bytes | None:
         with self._env.begin() as txn:
             stored = txn.get(self._key(key))
@@ -230,6 +237,9 @@ class LmdbCache(Cache):
     async def ttl(self, key: str) -> int:
         stored = self._live(key)
         return max(0, int(_expiry(stored) - time.time() + 0.999)) if stored is not None else 0
+
+    async def swap(self, key: str, expected: str, value: str, ttl: int) -> bool:
+        return self._write(self._swap, self._key(key), expected, value, ttl)
 
     async def close(self) -> None:
         if not self._closed:

@@ -21,6 +21,15 @@ if not n then return 0 end
 return redis.call('DECRBY', KEYS[1], math.min(n, tonumber(ARGV[1])))
 """
 
+# Compare-and-set: the value is replaced (with a new expiry) only while it is the expected one.
+_SWAP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
 
 class RedisCache(Cache):
     """A Redis outage answers 503 (SERVICE_UNAVAILABLE), never a skipped check."""
@@ -31,6 +40,9 @@ class RedisCache(Cache):
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR)
         self._decr = self._redis.register_script(_DECR)
+"""
+
+        self._swap = self._redis.register_script(_SWAP)
 
     async def _call(self, awaitable):
         try:
@@ -59,6 +71,9 @@ class RedisCache(Cache):
     async def ttl(self, key: str) -> int:
         left = await self._call(self._redis.ttl(self._prefix + key))
         return max(0, int(left))
+
+    async def swap(self, key: str, expected: str, value: str, ttl: int) -> bool:
+        return bool(await self._call(self._swap(keys=[self._prefix + key], args=[expected, value, ttl])))
 
     async def close(self) -> None:
         await self._redis.aclose()

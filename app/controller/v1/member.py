@@ -1,0 +1,19 @@
+"""v1 Member controller: the member code (会员码, SPEC §12), shown by the app, read at a counter."""
+from __future__ import annotations
+
+from app.common.response import JsonResponse
+from app.controller.common import Common
+from app.controller.v1.qrlogin import no_store
+from app.validate.qrlogin import MemberCode
+
+
+class Member(Common):
+    async def code(self) -> JsonResponse:
+        """A new one-time member code of the user → {code, qrcode, barcode, expires_in}; the previous one ends."""
+        return no_store(self.success(await self.app.member_codes.issue(self.request.user.uid, self.request.client_ip)))
+
+    async def verify(self) -> JsonResponse:
+        """A counter reads a member code → {uid, account, phone (masked)}; the code is used up."""
+        data = self.validate(MemberCode)
+        return self.success(await self.app.member_codes.verify(data["code"], self.request.user.uid,
+                                                               self.request.client_ip))
