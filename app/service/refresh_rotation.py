@@ -3,7 +3,7 @@
 A rotating refresh uses up the presented refresh token and answers a new {jwt, refresh_jwt}.
 Exactly one caller wins a token: an atomic conditional UPDATE of its row (revoked 0 → 1).
 The winner keeps the answer in the shared cache for REFRESH_REUSE_GRACE seconds, sealed with a
-key derived from the old token itself, under a hash of it: only someone holding the old token
+key derived from the old token itself (AES-256-GCM), under a hash of it: only someone holding the old token
 can read the pair, and no token is stored in clear. A caller who lost the race, or a client
 retrying after a lost answer, gets that same pair. After the grace a reuse is taken for theft:
 the whole session ends.
@@ -18,6 +18,9 @@ import json
 import secrets
 import time
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.common.auth import Auth, _claims_match
 from app.common.database import db_read, db_write, write_transaction
@@ -45,26 +48,19 @@ def cache_key(token: str) -> str:
 
 
 def seal(token: str, plain: bytes) -> str:
-    """Encrypt-then-MAC under keys derived from `token`: an HMAC-SHA256 keystream, an HMAC-SHA256 tag."""
-    enc, mac = _derive(token, b"refresh-rotation-enc"), _derive(token, b"refresh-rotation-mac")
-    nonce = secrets.token_bytes(16)
-    stream = b"".join(hmac.new(enc, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest()
-                      for i in range(len(plain) // 32 + 1))
-    body = nonce + bytes(a ^ b for a, b in zip(plain, stream))
-    return base64.b64encode(body + hmac.new(mac, body, hashlib.sha256).digest()).decode("ascii")
+    """AES-256-GCM under a key derived from `token`, with the cache key as associated data."""
+    nonce = secrets.token_bytes(12)
+    body = AESGCM(_derive(token, b"refresh-rotation-enc")).encrypt(nonce, plain, cache_key(token).encode())
+    return base64.b64encode(nonce + body).decode("ascii")
 
 
 def unseal(token: str, sealed: str) -> bytes | None:
     """The plaintext of `seal(token, …)`, or None when it was sealed under another token or altered."""
-    enc, mac = _derive(token, b"refresh-rotation-enc"), _derive(token, b"refresh-rotation-mac")
-    raw = base64.b64decode(sealed)
-    body, tag = raw[:-32], raw[-32:]
-    if len(raw) < 48 or not hmac.compare_digest(tag, hmac.new(mac, body, hashlib.sha256).digest()):
+    try:
+        raw = base64.b64decode(sealed, validate=True)
+        return AESGCM(_derive(token, b"refresh-rotation-enc")).decrypt(raw[:12], raw[12:], cache_key(token).encode())
+    except (InvalidTag, ValueError):
         return None
-    nonce, cipher = body[:16], body[16:]
-    stream = b"".join(hmac.new(enc, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest()
-                      for i in range(len(cipher) // 32 + 1))
-    return bytes(a ^ b for a, b in zip(cipher, stream))
 
 
 class RefreshRotation:
