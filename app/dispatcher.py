@@ -116,6 +116,7 @@ class Dispatcher:
             if endpoint is None:
                 raise ApiException("METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
             body = await read_body(receive, request.headers.get("content-length"), self.settings.MAX_BODY_SIZE)
+            request.body = body
             query = parse_query(scope.get("query_string", b""))
             if query:
                 refuse_secrets(query)

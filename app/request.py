@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 class ApiRequest:
     """One API call: its version, language, merged parameters, and the user once checkLogin ran."""
 
-    __slots__ = ("scope", "headers", "version", "lang", "params", "path", "user", "token", "client_ip")
+    __slots__ = ("scope", "headers", "version", "lang", "params", "path", "user", "token", "client_ip", "body")
 
     def __init__(self, scope: dict[str, Any], version: str, path: str):
         self.scope = scope
@@ -22,6 +22,8 @@ class ApiRequest:
         self.path = path
         self.lang = "zh"
         self.params: dict[str, Any] = {}
+        # The raw body as received: the HMAC-SHA256 signature covers its bytes (SPEC §13.1).
+        self.body = b""
         self.user: Identity | None = None
         self.token: str | None = None
         client = scope.get("client")

@@ -30,6 +30,8 @@ def parser(prog: str = "python -m client") -> argparse.ArgumentParser:
                         help="the signing secret (SIGN_SECRET); default: $LOGIN_API_SECRET")
     common.add_argument("--appid", default=None, help="the app whose secret this is (SIGN_APPS)")
     common.add_argument("--version", default="v2", choices=("v1", "v2"), help="API version (envelope)")
+    common.add_argument("--sign-method", default="md5", choices=("md5", "hmac-sha256"),
+                        help="md5 over the parameters (SPEC §4) or HMAC-SHA256 over the request (§13.1)")
     common.add_argument("--lang", default=None, help="message language: en or zh-cn")
     common.add_argument("--token-file", type=Path, default=Path.home() / ".login-api-client.json")
     main = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
@@ -57,6 +59,7 @@ def run(argv: list[str], prog: str = "python -m client") -> int:
         print("error: --secret (or LOGIN_API_SECRET) is needed to sign requests", file=sys.stderr)
         return 2
     api = LoginApiClient(args.base_url, args.secret, version=args.version, appid=args.appid, lang=args.lang,
+                         sign_method=args.sign_method,
                          tokens=Tokens.load(args.token_file))
     try:
         if args.command == "login":

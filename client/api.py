@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from client.lifecycle import AccountCalls
-from client.signing import signed
+from client.signing import hmac_sign, signed
 
 # The answers that mean "this access token is no good now": v1 60011 (login expired), v2 9908
 # (authentication failed, which is also v2's expired). On these, refresh once and try again.
@@ -50,9 +50,13 @@ class Tokens:
 class LoginApiClient(AccountCalls):
     def __init__(self, base_url: str, secret: str, *, version: str = "v2", appid: str | None = None,
                  lang: str | None = None, tokens: Tokens | None = None, timeout: float = 15,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, sign_method: str = "md5"):
         if version not in ("v1", "v2"):
             raise ValueError("version must be v1 or v2")
+        if sign_method not in ("md5", "hmac-sha256"):
+            raise ValueError("sign_method must be md5 or hmac-sha256")
+        # md5: SPEC §4 over the parameters; hmac-sha256: SPEC §13.1 over the request as sent.
+        self.sign_method = sign_method
         self.base_url = base_url.rstrip("/")
         self.secret = secret
         self.version = version
@@ -75,14 +79,20 @@ class LoginApiClient(AccountCalls):
         if self.lang:
             params.setdefault("lang", self.lang)
         body, sign = signed(params, self.secret, self.appid)
-        headers = {"sign": sign}
+        headers = {"sign": sign, "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if self.lang:
             headers["Accept-Language"] = self.lang
         url = f"{self.base_url}/{self.version}{path}"
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if self.sign_method == "hmac-sha256":  # the bytes sent are the bytes signed
+            headers["sign-method"] = "hmac-sha256"
+            headers["sign"] = hmac_sign(self.secret, body["timestamp"], self.appid or "", "POST",
+                                        f"/{self.version}{path}", "", "application/json",
+                                        headers.get("Authorization", ""), data)
         try:
-            return self.http.post(url, json=body, headers=headers, timeout=self.timeout, stream=stream)
+            return self.http.post(url, data=data, headers=headers, timeout=self.timeout, stream=stream)
         except requests.RequestException as exc:
             raise ApiError(0, f"no answer from {url}: {exc}", 0) from exc
 

@@ -41,3 +41,23 @@ def signed(params: Mapping[str, Any] | None, secret: str, appid: str | None = No
     if appid:
         body["appid"] = appid
     return body, make_sign({**(query or {}), **body}, secret)
+
+
+# -- SPEC §13.1: HMAC-SHA256 over the request as sent (header `sign-method: hmac-sha256`) -----------
+
+def hmac_sign(secret: str, timestamp: int, appid: str, method: str, path: str, query_string: str,
+              content_type: str, authorization: str, body: bytes) -> str:
+    """The lower-case hex HMAC-SHA256 `sign` of a request: canonical request, string to sign, daily key."""
+    import hmac
+    from urllib.parse import parse_qsl, quote
+
+    pairs = sorted((quote(n, safe="-_.~"), quote(v, safe="-_.~"))
+                   for n, v in parse_qsl(query_string, keep_blank_values=True) if n != "sign")
+    canonical = "\n".join((method.upper(), path, "&".join(f"{n}={v}" for n, v in pairs),
+                           f"content-type:{content_type.strip()}", f"authorization:{authorization.strip()}",
+                           hashlib.sha256(body).hexdigest()))
+    to_sign = "\n".join(("LOGIN-HMAC-SHA256", str(timestamp), appid,
+                         hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
+    day = time.strftime("%Y%m%d", time.gmtime(timestamp))
+    key = hmac.new(("LOGIN4" + secret).encode("utf-8"), day.encode("ascii"), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()

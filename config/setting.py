@@ -125,13 +125,23 @@ def _derive(values: dict[str, Any]) -> None:
     values["DEFAULT_VERSION"] = values["DEFAULT_VERSION"].strip().lower()
     if values["DEFAULT_VERSION"] not in versions:
         raise ConfigError(f"setting DEFAULT_VERSION: {values['DEFAULT_VERSION']!r} is not one of VERSIONS")
+    methods = frozenset(m.strip().lower() for m in values["SIGN_METHODS"].split(",") if m.strip())
+    if not methods or not methods <= {"md5", "hmac-sha256"}:
+        raise ConfigError("setting SIGN_METHODS: `md5`, `hmac-sha256`, or both, comma-separated")
+    values["SIGN_METHODS"] = methods
     apps: dict[str, str] = {}
+    only: dict[str, str] = {}
     for item in filter(None, (part.strip() for part in values["SIGN_APPS"].split(","))):
         appid, sep, secret = item.partition(":")
+        # `name:secret:method` pins the app to one method; a secret may itself hold colons.
+        head, _, method = secret.rpartition(":")
+        if head and method.strip().lower() in ("md5", "hmac-sha256"):
+            secret, only[appid.strip()] = head, method.strip().lower()
         if not sep or not appid.strip() or not secret.strip():
-            raise ConfigError("setting SIGN_APPS: use the form app1:secret1,app2:secret2")
+            raise ConfigError("setting SIGN_APPS: use the form app1:secret1,app2:secret2:hmac-sha256")
         apps[appid.strip()] = secret.strip()
     values["SIGN_APPS"] = apps
+    values["SIGN_APP_METHODS"] = only
     for name, allowed in (("AUTH_DRIVER", ("md5", "jwt")), ("SMS_DRIVER", ("log", "webhook")),
                           ("JWT_ALG", ("HS256", "EdDSA", "ES256", "RS256")),
                           ("SESSION_POLICY", ("multi", "single", "per_platform"))):

@@ -4,7 +4,10 @@ from config.setting import Setting
 SETTINGS = [
     Setting("SIGN_REQUIRED", True, bool, "`0` switches the timestamp, nonce and sign checks off"),
     Setting("SIGN_SECRET", "", str, "the default app's secret; generated into `runtime/secrets/` on first start", secret=True),
-    Setting("SIGN_APPS", "", str, "more apps selected by `appid`: `ios:secret1,android:secret2`"),
+    # An app written `name:secret:hmac-sha256` accepts only that method (SPEC §13.1).
+    Setting("SIGN_APPS", "", str, "more apps selected by `appid`: `ios:secret1,android:secret2:hmac-sha256`"),
+    # md5 is the seeds' §4 signature; hmac-sha256 (header `sign-method: hmac-sha256`) signs the raw request.
+    Setting("SIGN_METHODS", "md5,hmac-sha256", str, "signature methods accepted: `md5`, `hmac-sha256`, or both"),
     # A timestamp may be this far off the server's clock either way; nonces are kept twice as long.
     Setting("SIGN_WINDOW", 300, int, "seconds a timestamp may be off"),
 ]

@@ -12,6 +12,7 @@ from app.common.error import ApiException
 from app.common.response import JsonResponse, render
 from app.common.error import answer
 from app.common.sign import replay_key, signed_text
+from app.common.sign_hmac import canonical_request, hmac_sign_matches, make_hmac_sign
 from app.common.text import Text
 from app.request import ApiRequest
 from app.validate.base import BaseValidate
@@ -62,13 +63,42 @@ class Common:
         appid = params.get("appid")
         secret = self._secret_of(appid)
         given = self.request.headers.get("sign") or params.get("sign")
-        signed = signed_text(params, secret, given) if isinstance(given, str) and given else None
-        if signed is None:
+        if not isinstance(given, str) or not given:
             raise ApiException("SIGN_INVALID")
+        method = self._sign_method(appid)
+        if method == "md5":
+            signed = signed_text(params, secret, given)
+            if signed is None:
+                raise ApiException("SIGN_INVALID")
+            key = replay_key(*signed)
+        else:
+            key = self._check_hmac(secret, timestamp, appid or "", nonce, given)
         # One cache write marks both the nonce and the signature as used (see replay_key), for
         # the whole span in which its timestamp is acceptable: window either side.
-        if not await self.app.cache.add(replay_key(*signed), "1", 2 * self.settings.SIGN_WINDOW):
+        if not await self.app.cache.add(key, "1", 2 * self.settings.SIGN_WINDOW):
             raise ApiException("REQUEST_REPLAYED")
+
+    def _sign_method(self, appid: Any) -> str:
+        """`md5` without a `sign-method` header; a method the settings or the app do not accept is a wrong sign."""
+        asked = self.request.headers.get("sign-method")
+        method = "md5" if asked is None else asked.strip().lower()
+        pinned = self.settings.SIGN_APP_METHODS.get(appid) if isinstance(appid, str) and appid else None
+        if method not in self.settings.SIGN_METHODS or (pinned is not None and method != pinned):
+            raise ApiException("SIGN_INVALID")
+        return method
+
+    def _check_hmac(self, secret: str, timestamp: int, appid: str, nonce: Any, given: str) -> str:
+        """SPEC §13.1 over the request as sent; its replay key (the nonce, else the sign itself)."""
+        scope = self.request.scope
+        path = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        canonical = canonical_request(scope["method"], path, query, self.request.headers.get("content-type", ""),
+                                      self.request.headers.get("authorization", ""), self.request.body)
+        expected = make_hmac_sign(secret, timestamp, appid, canonical)
+        if not hmac_sign_matches(expected, given):
+            raise ApiException("SIGN_INVALID")
+        # The same namespace as md5's keys: a nonce is used once, whichever method signed it.
+        return f"nonce:{appid}:{nonce}" if nonce is not None else f"sign:{expected}"
 
     def _secret_of(self, appid: Any) -> str:
         if appid is None or appid == "":
