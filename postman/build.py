@@ -38,6 +38,7 @@ ENVIRONMENT_VALUES: list[tuple[str, str, str]] = [
     ("base_url", "http://127.0.0.1:8000", "default"),
     ("sign_secret", "postman-sign-secret-change-me", "secret"),
     ("appid", "", "default"),
+    ("sign_method", "md5", "default"),  # md5 (SPEC §4) or hmac-sha256 (SPEC §13.1)
     ("account", "", "default"),      # empty: a fresh account each run (registration is once per account)
     ("phone", "", "default"),        # empty: a fresh mainland mobile number each run
     ("account_v1", "", "default"),   # the same, for the v1 folder's user
@@ -50,24 +51,45 @@ ENVIRONMENT_VALUES: list[tuple[str, str, str]] = [
 
 # Glue between the sandbox and sign.js: runs before every request of the collection.
 PREREQUEST_GLUE = r"""
-// ---- sign this request (SPEC §4): timestamp + nonce into the JSON body, `sign` over query + body ----
+// ---- sign this request: timestamp + nonce into the JSON body, then `sign` — md5 over query + body
+// (SPEC §4), or with sign_method = hmac-sha256 an HMAC-SHA256 over the request as sent (§13.1) ----
 (function signRequest() {
   var secret = pm.variables.get("sign_secret") || "";
   var appid = pm.variables.get("appid");
+  var method = String(pm.variables.get("sign_method") || "md5").toLowerCase();
   var raw = pm.request.body && pm.request.body.mode === "raw" ? pm.variables.replaceIn(pm.request.body.raw || "") : "";
   var body = raw.trim() ? JSON.parse(raw) : {};
   body.timestamp = Math.floor(Date.now() / 1000);
   body.nonce = loginApiNonce();
   if (appid) body.appid = appid;
-  var params = {};
+  var params = {}, pairs = [];
   pm.request.url.query.each(function (q) {
-    if (!q.disabled) params[q.key] = pm.variables.replaceIn(q.value === null || q.value === undefined ? "" : String(q.value));
+    if (q.disabled) return;
+    var value = pm.variables.replaceIn(q.value === null || q.value === undefined ? "" : String(q.value));
+    params[q.key] = value;
+    pairs.push([q.key, value]);
   });
   Object.keys(body).forEach(function (key) { params[key] = body[key]; });
-  var canonical = loginApiCanonical(params, secret);
-  pm.request.body.update({ mode: "raw", raw: JSON.stringify(body), options: { raw: { language: "json" } } });
+  var text = JSON.stringify(body);
+  pm.request.body.update({ mode: "raw", raw: text, options: { raw: { language: "json" } } });
   pm.request.headers.upsert({ key: "Content-Type", value: "application/json" });
-  pm.request.headers.upsert({ key: "sign", value: require("crypto-js").MD5(canonical).toString() });
+  var CryptoJS = require("crypto-js");
+  if (method !== "hmac-sha256") {
+    pm.request.headers.upsert({ key: "sign", value: CryptoJS.MD5(loginApiCanonical(params, secret)).toString() });
+    return;
+  }
+  var authorization = "";
+  pm.request.headers.each(function (h) {
+    if (!h.disabled && String(h.key).toLowerCase() === "authorization") authorization = pm.variables.replaceIn(String(h.value));
+  });
+  if (authorization) pm.request.headers.upsert({ key: "Authorization", value: authorization });
+  var path = "/" + pm.request.url.path.map(function (p) { return pm.variables.replaceIn(String(p)); }).join("/");
+  var canonical = loginApiCanonicalRequest("POST", path, pairs, "application/json", authorization,
+                                           CryptoJS.SHA256(text).toString());
+  var toSign = loginApiStringToSign(body.timestamp, appid || "", CryptoJS.SHA256(canonical).toString());
+  var key = CryptoJS.HmacSHA256(loginApiDay(body.timestamp), "LOGIN4" + secret);
+  pm.request.headers.upsert({ key: "sign-method", value: "hmac-sha256" });
+  pm.request.headers.upsert({ key: "sign", value: CryptoJS.HmacSHA256(toSign, key).toString() });
 })();
 """.strip("\n")
 
@@ -238,11 +260,15 @@ def qrlogin_steps(v: str) -> list[Step]:
     polled = {**ticket, "poll_secret": f"{{{{qr_secret_{v}}}}}"}
     state = 'pm.test("state {0}", function () {{ pm.expect(body.data.state).to.eql("{0}"); }});'
     return [
+        # The folder's md5 token ended with the admin steps' logout: the app logs in again.
+        Step("JWT get (the app that will scan)", "/login/jwt/get",
+             {"account": f"{{{{run_account_{v}}}}}", "pwd": "{{password}}", "platform": "ios"}, "LOGIN_OK",
+             save={f"app_jwt_{v}": "body.data.jwt"}),
         Step("QR login: create (the web page)", "/qrlogin/create", {"platform": "web"}, "OK",
              save={f"qr_ticket_{v}": "body.data.ticket", f"qr_secret_{v}": "body.data.poll_secret"}),
         Step("QR login: poll (pending)", "/qrlogin/poll", polled, "OK", checks=[state.format("pending")]),
-        Step("QR login: scan (the logged-in app)", "/qrlogin/scan", ticket, "OK", token=f"token_{v}"),
-        Step("QR login: confirm", "/qrlogin/confirm", ticket, "OK", token=f"token_{v}"),
+        Step("QR login: scan (the logged-in app)", "/qrlogin/scan", ticket, "OK", token=f"app_jwt_{v}"),
+        Step("QR login: confirm", "/qrlogin/confirm", ticket, "OK", token=f"app_jwt_{v}"),
         Step("QR login: poll → the tokens, once", "/qrlogin/poll", polled, "LOGIN_OK",
              save={f"qr_jwt_{v}": "body.data.jwt"},
              checks=[state.format("confirmed"), 'pm.test("tokens handed over", function () { '
@@ -251,11 +277,11 @@ def qrlogin_steps(v: str) -> list[Step]:
         Step("test with the QR login's token", "/test", {}, "OK", token=f"qr_jwt_{v}"),
         Step("QR login: another ticket", "/qrlogin/create", {}, "OK",
              save={f"qr_ticket_{v}": "body.data.ticket", f"qr_secret_{v}": "body.data.poll_secret"}),
-        Step("QR login: confirm before scan → refused", "/qrlogin/confirm", ticket, "QR_TICKET_STATE", token=f"token_{v}"),
-        Step("QR login: scan it", "/qrlogin/scan", ticket, "OK", token=f"token_{v}"),
-        Step("QR login: cancel", "/qrlogin/cancel", ticket, "OK", token=f"token_{v}"),
+        Step("QR login: confirm before scan → refused", "/qrlogin/confirm", ticket, "QR_TICKET_STATE", token=f"app_jwt_{v}"),
+        Step("QR login: scan it", "/qrlogin/scan", ticket, "OK", token=f"app_jwt_{v}"),
+        Step("QR login: cancel", "/qrlogin/cancel", ticket, "OK", token=f"app_jwt_{v}"),
         Step("QR login: poll (cancelled)", "/qrlogin/poll", polled, "OK", checks=[state.format("cancelled")]),
-        Step("member code", "/member/code", {}, "OK", token=f"token_{v}", save={f"member_code_{v}": "body.data.code"}),
+        Step("member code", "/member/code", {}, "OK", token=f"app_jwt_{v}", save={f"member_code_{v}": "body.data.code"}),
         Step("member verify (the administrator's counter)", "/member/verify", {"code": f"{{{{member_code_{v}}}}}"},
              "OK", token=f"admin_token_{v}"),
         Step("member verify again → refused (used up)", "/member/verify", {"code": f"{{{{member_code_{v}}}}}"},
@@ -394,7 +420,10 @@ def _request(v: str, step: Step) -> dict[str, Any]:
                         f"HTTP {BY_NAME[step.expect].http})."),
     }
     if step.token:
-        request["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": f"{{{{{step.token}}}}}", "type": "string"}]}
+        # An explicit header, not Postman's bearer auth (added only at send time): the HMAC signature
+        # (sign_method = hmac-sha256) covers the Authorization header, so the pre-request script reads it.
+        request["header"] = [*request.get("header", []),
+                             {"key": "Authorization", "value": f"Bearer {{{{{step.token}}}}}", "type": "text"}]
     events = []
     if step.pre:
         events.append({"listen": "prerequest", "script": {"type": "text/javascript", "exec": step.pre.split("\n")}})

@@ -212,3 +212,33 @@ def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, user: dict) 
         assert (status, body["code"]) == (200, 200), (body, page.console())
         assert body["data"]["uid"] == user["uid"] and body["data"]["account"] == user["account"]
         assert page.violations() == [], page.console()  # the page works under its Content-Security-Policy
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_try_it_out_signs_with_hmac_when_chosen(server: LiveServer, user: dict) -> None:
+    """The page's method switch: hmac-sha256 (SPEC §13.1) with WebCrypto, a bearer token included."""
+    from tests.chromium import Chromium
+
+    with Chromium(CHROMIUM) as browser:
+        page = browser.open(server.url + "/docs")
+        page.wait_for("document.querySelectorAll('.opblock').length > 10")
+        page.eval("document.getElementById('secret').focus()")
+        page.type(SIGN_SECRET)
+        page.eval("document.getElementById('signmethod').value = 'hmac-sha256'")
+        block = _open_operation(page, "v2_login_jwt_get")
+        page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
+        page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
+        status, body = _execute(page, block)
+        assert (status, body["code"]) == (200, 200), (body, page.console())
+        assert page.eval("document.getElementById('canonical').textContent").startswith("LOGIN-HMAC-SHA256")
+        access = body["data"]["jwt"]
+        page.eval("document.querySelector('.auth-wrapper .authorize').click()")
+        assert page.wait_for("(i => i && (i.focus(), true))(document.querySelector('.auth-container input[type=text]'))")
+        page.type(access)
+        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
+        page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
+        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+        block = _open_operation(page, "v2_test")
+        status, body = _execute(page, block)
+        assert (status, body["code"]) == (200, 200), (body, page.console())
+        assert page.violations() == [], page.console()

@@ -36,13 +36,20 @@ const crypto = require("crypto"), vm = require("vm"), fs = require("fs");
 const input = JSON.parse(fs.readFileSync(0, "utf8"));
 const script = input.script;
 const md5 = (s) => crypto.createHash("md5").update(s, "utf8").digest("hex");
-const cryptoJs = { MD5: (s) => ({ toString: () => md5(s) }) };
-function run(vars, raw, query) {
-  const headers = {};
+// WordArray stand-ins: {bytes, toString() → hex}; a key may be a string (UTF-8) or a WordArray.
+const words = (b) => ({ bytes: b, toString: () => b.toString("hex") });
+const cryptoJs = { MD5: (s) => ({ toString: () => md5(s) }),
+                   SHA256: (s) => words(crypto.createHash("sha256").update(s, "utf8").digest()),
+                   HmacSHA256: (m, k) => words(crypto.createHmac("sha256", typeof k === "string" ? Buffer.from(k, "utf8") : k.bytes)
+                                                   .update(m, "utf8").digest()) };
+function run(vars, raw, query, given, path) {
+  const headers = Object.assign({}, given || {});
   const body = { mode: "raw", raw: raw, update(o) { this.mode = o.mode; this.raw = o.raw; } };
   const pm = {
     variables: { get: (k) => vars[k], replaceIn: (s) => String(s).replace(/\{\{(\w+)\}\}/g, (_, k) => vars[k] === undefined ? "" : vars[k]) },
-    request: { body: body, url: { query: { each: (f) => query.forEach(f) } }, headers: { upsert: (h) => { headers[h.key] = h.value; } } },
+    request: { body: body, url: { query: { each: (f) => query.forEach(f) }, path: path || ["v2", "test"] },
+               headers: { upsert: (h) => { headers[h.key] = h.value; },
+                          each: (f) => Object.keys(headers).forEach((k) => f({ key: k, value: headers[k] })) } },
   };
   const context = vm.createContext({ pm, require: (name) => { if (name !== "crypto-js") throw new Error(name); return cryptoJs; },
                                      Date, Math, JSON, Object, Array, Number, String, isFinite, parseInt });
@@ -55,7 +62,7 @@ for (const v of input.vectors) {
   const canonical = first.loginApiCanonical(v.params, v.secret);
   out.vectors.push({ canonical, sign: md5(canonical) });
 }
-for (const r of input.requests) out.requests.push(run(r.vars, r.raw, r.query));
+for (const r of input.requests) out.requests.push(run(r.vars, r.raw, r.query, r.headers, r.path));
 out.requests = out.requests.map((r) => ({ body: r.body, headers: r.headers }));
 process.stdout.write(JSON.stringify(out));
 """
@@ -145,6 +152,49 @@ def test_prerequest_script_signs_what_it_sends() -> None:
     assert json.loads(result["requests"][0]["body"])["phone"] == "13911119999"
     second = json.loads(result["requests"][1]["body"])
     assert (second["uid"], second["appid"]) == (7, "ios")
+
+
+@pytest.mark.skipif(not NODE, reason="node is not installed")
+def test_prerequest_script_signs_with_hmac_when_asked() -> None:
+    """sign_method = hmac-sha256: the script's `sign` is SPEC §13.1's over what it sends, Authorization included."""
+    from client.signing import hmac_sign
+
+    secret = "s3cr3t-中"
+    cases = [
+        {"vars": {"sign_secret": secret, "sign_method": "hmac-sha256", "tok": "abc.def.ghi"}, "raw": '{"n": "小明 & co"}',
+         "query": [{"key": "lang", "value": "en"}, {"key": "note", "value": "a b/é"}],
+         "headers": {"Authorization": "Bearer {{tok}}"}, "path": ["v2", "test"]},
+        {"vars": {"sign_secret": secret, "sign_method": "hmac-sha256", "appid": "ios"}, "raw": "",
+         "query": [], "headers": {}, "path": ["v1", "login", "jwt", "get"]},
+    ]
+    result = run_node(cases)
+    for case, got in zip(cases, result["requests"]):
+        body = json.loads(got["body"])
+        query = "&".join(f"{q['key']}={q['value']}" for q in case["query"])
+        authorization = got["headers"].get("Authorization", "")
+        assert got["headers"]["sign-method"] == "hmac-sha256"
+        assert got["headers"]["sign"] == hmac_sign(secret, body["timestamp"], case["vars"].get("appid", ""), "POST",
+                                                   "/" + "/".join(case["path"]), query, "application/json",
+                                                   authorization, got["body"].encode("utf-8"))
+    assert result["requests"][0]["headers"]["Authorization"] == "Bearer abc.def.ghi"
+
+
+@pytest.mark.skipif(not NODE, reason="node is not installed")
+def test_js_hmac_parts_agree_with_the_hmac_vectors() -> None:
+    """sign.js's canonical request, string to sign and day (the docs page and Postman share them)."""
+    script = ("const S = require(%s), c = require('crypto'), vs = require(%s);"
+              "const sha = (x) => c.createHash('sha256').update(x, 'utf8').digest('hex');"
+              "process.stdout.write(JSON.stringify(vs.map((v) => { const cr = S.canonicalRequest(v.method, v.path, v.query,"
+              " v.content_type, v.authorization, sha(v.body)); const sts = S.stringToSign(v.timestamp, v.appid, sha(cr));"
+              " const key = c.createHmac('sha256', 'LOGIN4' + v.secret).update(S.day(v.timestamp)).digest();"
+              " return [cr, sts, c.createHmac('sha256', key).update(sts, 'utf8').digest('hex')]; })));"
+              % (json.dumps(str(ROOT / "app" / "view" / "docs" / "sign.js")),
+                 json.dumps(str(ROOT / "tests" / "data" / "sign-vectors-hmac.json"))))
+    done = subprocess.run([NODE, "-e", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    vectors = json.loads((ROOT / "tests" / "data" / "sign-vectors-hmac.json").read_text(encoding="utf-8"))
+    for vector, (canonical, to_sign, sign) in zip(vectors, json.loads(done.stdout)):
+        assert (canonical, to_sign, sign) == (vector["canonical_request"], vector["string_to_sign"], vector["sign"])
 
 
 @pytest.mark.skipif(not NODE, reason="node is not installed")

@@ -34,13 +34,49 @@
     url.searchParams.forEach(function (value, key) { params[key] = value; });
     Object.keys(body).forEach(function (key) { params[key] = body[key]; });
     var secret = field("secret").value;
-    var canonical = LoginApiSign.canonical(params, secret);
     request.body = JSON.stringify(body);
     request.headers = request.headers || {};
     request.headers["Content-Type"] = "application/json";
+    if (field("signmethod").value === "hmac-sha256") return signHmac(request, url, body, secret, appid);
+    delete request.headers["sign-method"];
+    var canonical = LoginApiSign.canonical(params, secret);
     request.headers.sign = loginApiMd5(canonical);
     field("canonical").textContent = canonical.slice(0, canonical.length - secret.length) + "•".repeat(secret.length);
     return request;
+  }
+
+  /* SPEC §13.1 with the browser's WebCrypto (this page is served from this server, a secure context
+   * on localhost; elsewhere serve it over HTTPS). Swagger UI waits for the returned promise. */
+  function hex(buffer) {
+    return Array.prototype.map.call(new Uint8Array(buffer), function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function sha256Hex(text) {
+    return window.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(hex);
+  }
+
+  function hmacSha256(keyBytes, text) {
+    return window.crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+      .then(function (key) { return window.crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)); });
+  }
+
+  function signHmac(request, url, body, secret, appid) {
+    var header = request.headers.Authorization || request.headers.authorization || "";
+    var pairs = LoginApiSign.queryPairs(url.search.slice(1));
+    return sha256Hex(request.body).then(function (bodyHash) {
+      var canonical = LoginApiSign.canonicalRequest("POST", url.pathname, pairs, "application/json", header, bodyHash);
+      return sha256Hex(canonical).then(function (canonicalHash) {
+        var toSign = LoginApiSign.stringToSign(body.timestamp, appid, canonicalHash);
+        return hmacSha256(new TextEncoder().encode("LOGIN4" + secret), LoginApiSign.day(body.timestamp))
+          .then(function (dayKey) { return hmacSha256(dayKey, toSign); })
+          .then(function (signature) {
+            request.headers["sign-method"] = "hmac-sha256";
+            request.headers.sign = hex(signature);
+            field("canonical").textContent = toSign.replace(/\n/g, " ⏎ ");
+            return request;
+          });
+      });
+    });
   }
 
   window.addEventListener("load", function () {

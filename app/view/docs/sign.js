@@ -1,4 +1,4 @@
-/* The request signature of SPEC §4, in plain JavaScript: one source for the docs page (/docs/sign.js)
+/* The request signatures of SPEC §4 (md5) and §13.1 (HMAC-SHA256's canonical parts), in plain JavaScript: one source for the docs page (/docs/sign.js)
  * and the Postman collection's pre-request script (postman/build.py embeds this file as it is).
  *
  * The string to sign: every parameter (query string and body together) except `sign` and except
@@ -75,11 +75,54 @@ function loginApiNonce() {
     Math.random().toString(36).slice(2, 12)).slice(0, 24);
 }
 
+/* SPEC §13.1, HMAC-SHA256 in AWS4's shape, up to the hashing (which the page does with WebCrypto
+ * and Postman with CryptoJS). `pairs`: the query's [name, value] pairs, decoded. */
+function loginApiRfc3986(text) {
+  return encodeURIComponent(text).replace(/[!'()*]/g, function (c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+
+function loginApiCanonicalQuery(pairs) {
+  return pairs.filter(function (pair) { return pair[0] !== "sign"; }).map(function (pair) {
+    return [loginApiRfc3986(pair[0]), loginApiRfc3986(pair[1])];
+  }).sort(function (a, b) {
+    return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+  }).map(function (pair) { return pair[0] + "=" + pair[1]; }).join("&");
+}
+
+/* A query string's pairs decoded as the server reads them ("+" is a space). */
+function loginApiQueryPairs(queryString) {
+  return String(queryString || "").split("&").filter(function (piece) { return piece !== ""; }).map(function (piece) {
+    var at = piece.indexOf("="), name = at < 0 ? piece : piece.slice(0, at), value = at < 0 ? "" : piece.slice(at + 1);
+    var decode = function (t) { return decodeURIComponent(t.replace(/\+/g, " ")); };
+    return [decode(name), decode(value)];
+  });
+}
+
+function loginApiCanonicalRequest(method, path, pairs, contentType, authorization, bodySha256Hex) {
+  return [String(method).toUpperCase(), path, loginApiCanonicalQuery(pairs), "content-type:" + String(contentType || "").trim(),
+    "authorization:" + String(authorization || "").trim(), bodySha256Hex].join("\n");
+}
+
+function loginApiStringToSign(timestamp, appid, canonicalSha256Hex) {
+  return ["LOGIN-HMAC-SHA256", String(timestamp), appid || "", canonicalSha256Hex].join("\n");
+}
+
+/* The UTC date of a timestamp as YYYYMMDD: the message of the daily key. */
+function loginApiDay(timestamp) {
+  return new Date(timestamp * 1000).toISOString().slice(0, 10).replace(/-/g, "");
+}
+
 var LoginApiSign = {
   canonical: loginApiCanonical,
   valueText: loginApiValueText,
   json: loginApiJson,
-  nonce: loginApiNonce
+  nonce: loginApiNonce,
+  queryPairs: loginApiQueryPairs,
+  canonicalRequest: loginApiCanonicalRequest,
+  stringToSign: loginApiStringToSign,
+  day: loginApiDay
 };
 if (typeof module === "object" && module && module.exports) module.exports = LoginApiSign;
 if (typeof window === "object" && window) window.LoginApiSign = LoginApiSign;
