@@ -206,10 +206,15 @@ def stop_all() -> None:
             print(f"warning: could not stop {server.name}: {exc}", file=sys.stderr)
 
 
+# Settings for every service process of this run (--server-env JWT_ALG=EdDSA), to compare configurations.
+EXTRA_SERVER_ENV: dict[str, str] = {}
+
+
 def server_env(runtime: Path, **settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
     env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SIGN_SECRET, JWT_SECRET=JWT_SECRET, LOG_LEVEL="warning",
                DATABASE_URL="", REDIS_URL="", CACHE_PATH="", APP_DEBUG="0")
+    env.update(EXTRA_SERVER_ENV)
     env.update({k: str(v) for k, v in settings.items()})
     return env
 
@@ -1161,8 +1166,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="'quiet' for --idle-wait: all CPUs together busy less than this %% of one core "
                              "(default 15)")
     parser.add_argument("--keep", action="store_true", help="keep the /tmp runtime folders and server logs")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the service, e.g. JWT_ALG=EdDSA (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     args = parser.parse_args(argv)
+    for item in args.server_env:
+        name, _, value = item.partition("=")
+        EXTRA_SERVER_ENV[name.strip()] = value
     if args.quick:
         args.duration = 3 if args.duration == 10 else args.duration
         args.pair_duration = 2 if args.pair_duration == 5 else args.pair_duration
