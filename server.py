@@ -25,14 +25,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("login_api")
 
 
-def configure_logging(level: str) -> None:
-    """One stream handler for the service's own loggers (uvicorn configures its own)."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """One stream handler for the service's own loggers (uvicorn configures its own).
+
+    Every line carries the id of the request it was written for (app/common/request_id.py).
+    """
+    from app.common.request_id import RequestIdFilter, make_formatter
+
     logger = logging.getLogger("login_api")
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RequestIdFilter())
         logger.addHandler(handler)
         logger.propagate = False
+    for handler in logger.handlers:
+        handler.setFormatter(make_formatter(log_format))
     logger.setLevel(level.upper())
 
 
@@ -48,7 +55,7 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     os.umask(0o077)
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
     check_connection()
     migrate()

@@ -40,6 +40,8 @@ class Http:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                from app.common.metrics import process_exiting
+                process_exiting()
                 try:
                     await self.container.cache.close()
                 except Exception as exc:  # noqa: BLE001 - shutdown goes on; say what failed

@@ -31,3 +31,8 @@ Route.get("/.well-known/jwks.json", "Jwks/keys")
 Route.get("/docs", "Docs/page")
 for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "docs.css", "docs.js", "sign.js", "md5.js"):
     Route.get(f"/docs/{asset}", "Docs/asset")
+
+# Operations (SPEC §14, app/controller/health.py, metrics.py): probes and Prometheus metrics, unsigned.
+Route.get("/health", "Health/health")
+Route.get("/ready", "Health/ready")
+Route.get("/metrics", "Metrics/page")

@@ -19,6 +19,10 @@ def run(args: argparse.Namespace) -> int:
 
     # Migrate and generate secrets once in the parent, so workers start on a ready database.
     settings = boot()
+    if settings.METRICS_ENABLED:
+        # Before any worker (or, with one worker, this process) imports prometheus_client.
+        from app.common.metrics_files import prepare_multiprocess_dir
+        prepare_multiprocess_dir(settings.RUNTIME_DIR, args.port)
     uvicorn.run("server:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(), loop="uvloop",
                 http=CoalescingHttpToolsProtocol if settings.HTTP_COALESCE_WRITES else "httptools",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.common import metrics
 from app.common.auth import Auth
 from app.common.database import db_write
 from app.common.error import ApiException
@@ -106,4 +107,5 @@ class LoginGuard:
             level = await self.limits.count(f"locks:{key}", DAY)
             await self.cache.set(f"lock:{key}", "1", steps[min(level, len(steps)) - 1])
             await self.cache.delete(f"fail:{key}")
+            metrics.LOCKOUTS.inc()
         return "locked"
