@@ -60,6 +60,8 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     check_connection()
     migrate()
     BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN, re.ASCII)
+    from app.service import events
+    events.configure(settings)  # the outbox records events only when WEBHOOK_URL is set
     return settings
 
 
@@ -98,6 +100,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     captcha = CaptchaService(settings, cache)
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
+    if settings.WEBHOOK_URL:
+        from app.service.event_consumer import EventConsumer
+        container.events = EventConsumer(settings)  # started with the app (lifespan), in each worker
     Auth.install(settings)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
 

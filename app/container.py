@@ -21,3 +21,5 @@ class Container:
     captcha: CaptchaService
     audit: Audit
     login_guard: LoginGuard
+    # The webhook consumer of the events outbox (app/service/event_consumer.py), when WEBHOOK_URL is set.
+    events: Any = None

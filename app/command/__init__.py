@@ -15,6 +15,7 @@ COMMANDS = {
     "session:list": "session_list",
     "session:end": "session_end",
     "audit:list": "audit_list",
+    "events:list": "events_list",
     "jwt:rotate": "jwt_rotate",
     "migrate": "migrate",
     "purge": "purge",

@@ -28,6 +28,7 @@ from app.model.base import db
 from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
+from app.service import events
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
@@ -183,6 +184,7 @@ class Auth:
     def _store_session(uid: int, sid: str, now: int, expire_at: int, tokens: list[IssuedToken | None]) -> None:
         with write_transaction():
             Session.create(id=sid, uid=uid, created_at=now, expire_at=expire_at)
+            events.emit("login.succeeded", {"uid": uid, "sid": sid})
             for token in tokens:
                 if token is not None:
                     Token.create(token_key=token.key, kind=token.kind, uid=uid, sid=sid,

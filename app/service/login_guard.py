@@ -16,7 +16,9 @@ from app.common.keyed_lock import KeyedLock
 from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
 from app.request import ApiRequest
-from app.service.audit import Audit
+from app.validate.base import BaseValidate
+from app.service.audit import Audit, printable
+from app.service import events
 from app.service.captcha import CaptchaService
 
 DAY = 86400
@@ -83,6 +85,8 @@ class LoginGuard:
                 # A try while locked does not count towards the next lock.
                 outcome = "locked" if locked else await self._count_failure(key)
                 await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
+                await events.publish("login.failed", {"uid": user.id if user else None, "ip": ip,
+                                                      "identity": self._shown(identity), "outcome": outcome})
                 raise
         finally:
             await self.limits.give_back(f"try:{typed}", self.settings.LOGIN_WINDOW)
@@ -91,6 +95,13 @@ class LoginGuard:
             await self.cache.delete(cleared)
         await self.audit.record("login", "ok", uid=user.id, account=identity, ip=ip)
         return user
+
+    @staticmethod
+    def _shown(identity: str) -> str:
+        """The identity as typed for an event: a phone number masked, an account name escaped."""
+        if BaseValidate.mobile_pattern.fullmatch(identity):
+            return events.mask_phone(identity) or ""
+        return (printable(identity) or "")[:64]
 
     async def _give_back(self, taken: dict[str, int]) -> None:
         for key, window in taken.items():
@@ -108,4 +119,6 @@ class LoginGuard:
             await self.cache.set(f"lock:{key}", "1", steps[min(level, len(steps)) - 1])
             await self.cache.delete(f"fail:{key}")
             metrics.LOCKOUTS.inc()
+            if key.startswith("u"):  # a user's lock; names nobody has are counted alike but are no account
+                await events.publish("account.locked", {"uid": int(key[1:]), "seconds": steps[min(level, len(steps)) - 1]})
         return "locked"
