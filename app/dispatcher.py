@@ -54,8 +54,8 @@ class Dispatcher:
         # Requests by route and status, and latency (app/common/metrics.py); None when switched off.
         self.metrics = None
         if getattr(self.settings, "METRICS_ENABLED", False):
-            from app.common.metrics import RequestMetrics
-            self.metrics = RequestMetrics()
+            from app.common.metrics import RECENT
+            self.metrics = RECENT
 
     def _endpoint(self, rule: RouteRule, version: str, aliases: dict[str, str],
                   cache: dict[str, Any]) -> Endpoint | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
+import random
 import time
 from contextvars import ContextVar
 
@@ -23,7 +23,9 @@ def request_id_for(given: str | None) -> str:
     """`given` if it is a safe id (1-64 of `[A-Za-z0-9._-]`), else a new random one."""
     if given and len(given) <= MAX_LENGTH and _SAFE.issuperset(given):
         return given
-    return secrets.token_hex(8)
+    # 64 random bits as 16 hex digits. An id names a request, it guards nothing, so the fast
+    # generator serves (secrets.token_hex makes a system call: twice the cost on every request).
+    return f"{random.getrandbits(64):016x}"
 
 
 class RequestIdFilter(logging.Filter):

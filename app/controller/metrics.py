@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from app.common.client_ip import client_address
 from app.common.error import ApiException
-from app.common.metrics import CONTENT_TYPE_LATEST, exposition
+from app.common.metrics import CONTENT_TYPE_LATEST, RECENT, exposition
 from app.request import ApiRequest
 
 
@@ -49,5 +49,6 @@ class Metrics:
 
     async def page(self) -> Response:
         """Every metric of every worker (the files are read in a worker thread)."""
+        RECENT.flush()  # this worker's counts of the last second; the others' are at most that late
         body = await anyio.to_thread.run_sync(exposition)
         return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.ops.webhook_receiver import Receiver, wait_for
+from tests.ops.helpers import wait_for
+from tests.ops.webhook_receiver import Receiver
 from tests.support import Client, LiveServer, free_port
 
 SECRET = "webhook-secret-for-tests-0123456789"
@@ -17,7 +18,7 @@ FAST = dict(WEBHOOK_SECRET=SECRET, WEBHOOK_TIMEOUT=0.3, WEBHOOK_RETRY_MIN=0.05, 
 
 
 def start(runtime: Path, url: str, **settings: Any) -> LiveServer:
-    return LiveServer(runtime, WEBHOOK_URL=url, **FAST, **settings)
+    return LiveServer(runtime, WEBHOOK_URL=url, **{**FAST, **settings})
 
 
 def login(server: LiveServer, password: str = PASSWORD, username: str = "alice") -> int:
@@ -80,8 +81,10 @@ def test_a_receiver_down_for_a_while_gets_everything_when_it_returns(tmp_runtime
 
 def test_a_consumer_killed_mid_delivery_loses_nothing(tmp_runtime: Path) -> None:
     receiver = Receiver(SECRET)
-    receiver.script = ["hang"]
-    first = start(tmp_runtime, receiver.url)
+    receiver.mode = "hang"  # every delivery stays in flight until the test releases it
+    # A delivery may take 2 s here, so the kill surely falls inside the first one.
+    slow = dict(WEBHOOK_TIMEOUT=2.0, EVENTS_LEASE_TTL=4.5)
+    first = start(tmp_runtime, receiver.url, **slow)
     second = None
     try:
         first.create_user("alice", PHONE, PASSWORD)
@@ -90,9 +93,10 @@ def test_a_consumer_killed_mid_delivery_loses_nothing(tmp_runtime: Path) -> None
         assert receiver.hanging.wait(10)
         first.process.kill()  # kill -9 while the first event is in flight
         first.process.wait()
-        receiver.release()
-        assert receiver.accepted == []
-        second = start(tmp_runtime, receiver.url, **shared_storage(first))
+        receiver.mode = "ok"
+        receiver.release()  # the hung request is answered 500, to nobody
+        assert receiver.accepted == [] and len(receiver.attempts) == 1
+        second = start(tmp_runtime, receiver.url, **slow, **shared_storage(first))
         wait_for(lambda: len(receiver.accepted) == 3)
         ids = receiver.ids()
         assert ids == sorted(ids) and len(set(ids)) == 3

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from tests.ops.helpers import samples, value
+from tests.ops.helpers import samples, value, wait_for
 from tests.support import Client, LiveServer
 
 TOKEN = "metrics-token-0123456789"
@@ -73,9 +73,14 @@ def test_counts_add_up_across_workers(tmp_runtime: Path) -> None:
             requests.get(server.url + "/health", headers={"Connection": "close"}, timeout=5)
         files = list((tmp_runtime / "metrics" / str(server.port)).glob("counter_*.db"))
         assert len(files) >= 2, files  # both workers counted (one file per process)
-        found = samples(requests.get(server.url + "/metrics", timeout=5).text)
-        assert value(found, "login_api_requests_total", route="/health", status="200") == total
-        assert value(found, "login_api_request_duration_seconds_count", route="/health") == total
+
+        def counted() -> bool:  # each worker writes its counts within FLUSH_EVERY (1 s)
+            found = samples(requests.get(server.url + "/metrics", timeout=5).text)
+            return (value(found, "login_api_requests_total", route="/health", status="200") == total
+                    and value(found, "login_api_request_duration_seconds_count", route="/health") == total
+                    and value(found, "login_api_request_duration_seconds_bucket", route="/health", le="+Inf") == total)
+
+        wait_for(counted, timeout=5)
     finally:
         server.stop()
 

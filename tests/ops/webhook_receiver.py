@@ -91,11 +91,3 @@ class Receiver:
         self.release()
         self.server.shutdown()
         self.server.server_close()
-
-
-def wait_for(condition: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
