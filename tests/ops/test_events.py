@@ -124,3 +124,36 @@ def test_two_instances_deliver_one_at_a_time_in_order(tmp_runtime: Path) -> None
         second.stop()
         first.stop()
         receiver.stop()
+
+
+def test_each_change_reports_its_event_without_secrets(tmp_runtime: Path) -> None:
+    receiver = Receiver(SECRET)
+    server = start(tmp_runtime, receiver.url, APP_DEBUG=1, LOGIN_CAPTCHA_AFTER=10, LOGIN_LOCK_AFTER=2)
+    client = Client(server.url)
+    try:
+        code = client.post("/v2/login/send/sms", {"phone": PHONE}).json()["data"]["code"]
+        registered = client.post("/v2/login/register", {"account": "bob", "password": PASSWORD,
+                                                       "password_confirmation": PASSWORD, "phone": PHONE,
+                                                       "code": code})
+        assert registered.status_code == 201
+        jwt = client.post("/v2/login/jwt/get", {"account": "bob", "pwd": PASSWORD}).json()["data"]["jwt"]
+        assert client.post("/v2/login/jwt/deactivate", {"jwt": jwt}).json()["code"] == 200
+        assert server.command("role:grant", "--user", "bob", "--role", "admin").returncode == 0
+        for _ in range(2):  # the second failure locks the account
+            assert login(server, "wrong_pass1", username="bob") == 50006
+        wait_for(lambda: len(receiver.accepted) == 7)
+        by_type = {event["type"]: event["data"] for event in receiver.accepted}
+        uid = by_type["user.registered"]["uid"]
+        assert [event["type"] for event in receiver.accepted] == [
+            "user.registered", "login.succeeded", "session.ended", "role.changed", "login.failed",
+            "account.locked", "login.failed"]  # the lock is taken while the second failure is counted
+        assert by_type["user.registered"] == {"uid": uid, "account": "bob", "phone": "139****2222"}
+        assert by_type["session.ended"] == {"uid": uid, "sid": by_type["login.succeeded"]["sid"]}
+        assert by_type["role.changed"] == {"action": "grant", "uid": uid, "role_id": 1, "by": None}
+        assert by_type["account.locked"] == {"uid": uid, "seconds": 60}
+        assert by_type["login.failed"] == {"uid": uid, "identity": "bob", "ip": "127.0.0.1", "outcome": "locked"}
+        text = str(receiver.accepted)
+        assert PHONE not in text and code not in text and PASSWORD not in text and jwt not in text
+    finally:
+        server.stop()
+        receiver.stop()
