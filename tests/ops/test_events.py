@@ -32,7 +32,7 @@ def shared_storage(server: LiveServer) -> dict[str, str]:
 
 def test_events_are_signed_retried_and_delivered_in_order(tmp_runtime: Path) -> None:
     receiver = Receiver(SECRET)
-    receiver.script = ["500", "slow", "close"]  # the first event fails three ways before it gets through
+    receiver.script = ["500", "slow", "close", "redirect"]  # the first event fails four ways, then gets through
     server = start(tmp_runtime, receiver.url)
     try:
         uid = server.create_user("alice", PHONE, PASSWORD)
@@ -43,8 +43,8 @@ def test_events_are_signed_retried_and_delivered_in_order(tmp_runtime: Path) -> 
         assert [e["type"] for e in receiver.accepted] == ["login.succeeded", "login.failed", "login.succeeded"]
         ids = receiver.ids()
         assert ids == sorted(ids) and len(set(ids)) == 3
-        assert receiver.attempts[:4] == [ids[0]] * 4  # 500, too slow, closed, then accepted
-        assert receiver.bad_signatures == 0
+        assert receiver.attempts[:5] == [ids[0]] * 5  # 500, too slow, closed, redirected (not followed), accepted
+        assert receiver.bad_signatures == 0 and receiver.gets == 0
         first, failed = receiver.accepted[0], receiver.accepted[1]
         assert first["data"]["uid"] == uid and re.fullmatch(r"[0-9a-f]{32}", first["data"]["sid"])
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first["at"])

@@ -13,7 +13,8 @@ from typing import Any
 
 class Receiver:
     """Answers each POST as `script` says (then `mode`): ok, 500, slow (past the sender's timeout),
-    close (drops the connection unanswered) or hang (until release()). Records what it accepted."""
+    close (drops the connection unanswered), redirect (302 to a page that answers a GET 200) or
+    hang (until release()). Records what it accepted."""
 
     def __init__(self, secret: str, port: int = 0, delay: float = 0.0):
         self.secret = secret.encode()
@@ -23,6 +24,7 @@ class Receiver:
         self.accepted: list[dict[str, Any]] = []
         self.attempts: list[int] = []
         self.bad_signatures = 0
+        self.gets = 0
         self.in_flight = 0
         self.most_in_flight = 0
         self.hanging = threading.Event()
@@ -39,6 +41,12 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802 - where "redirect" sends: a sender that follows it loses the event
+                receiver.gets += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -71,11 +79,13 @@ class Receiver:
         if mode == "hang":
             self.hanging.set()
             self._release.wait(30)
-        status = 200 if mode == "ok" else 500
+        status = {"ok": 200, "redirect": 302}.get(mode, 500)
         if status == 200:
             self.accepted.append(event)
         try:
             handler.send_response(status)
+            if status == 302:
+                handler.send_header("Location", "/elsewhere")
             handler.send_header("Content-Length", "0")
             handler.end_headers()
         except OSError:
