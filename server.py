@@ -25,14 +25,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("login_api")
 
 
-def configure_logging(level: str) -> None:
-    """One stream handler for the service's own loggers (uvicorn configures its own)."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """One stream handler for the service's own loggers (uvicorn configures its own).
+
+    Every line carries the id of the request it was written for (app/common/request_id.py).
+    """
+    from app.common.request_id import RequestIdFilter, make_formatter
+
     logger = logging.getLogger("login_api")
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RequestIdFilter())
         logger.addHandler(handler)
         logger.propagate = False
+    for handler in logger.handlers:
+        handler.setFormatter(make_formatter(log_format))
     logger.setLevel(level.upper())
 
 
@@ -53,11 +60,13 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     runtime = Path(settings.RUNTIME_DIR)
     if runtime.is_dir() and runtime.stat().st_uid == os.getuid():
         runtime.chmod(0o700)
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
     check_connection()
     migrate()
     BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN, re.ASCII)
+    from app.service import events
+    events.configure(settings)  # the outbox records events only when WEBHOOK_URL is set
     return settings
 
 
@@ -102,6 +111,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
     _add_account_lifecycle(container)
     _add_qr_login(container)
+    if settings.WEBHOOK_URL:
+        from app.service.event_consumer import EventConsumer
+        container.events = EventConsumer(settings)  # started with the app (lifespan), in each worker
     Auth.install(settings)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
 

@@ -29,3 +29,5 @@ class Container:
     # QR login and the member code (SPEC §12): app/service/qrlogin.py, member_code.py
     qrlogin: Any = None
     member_codes: Any = None
+    # The webhook consumer of the events outbox (app/service/event_consumer.py), when WEBHOOK_URL is set.
+    events: Any = None

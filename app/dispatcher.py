@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 import re
+import time
 from typing import Any, Awaitable, Callable
 
 from app.common.client_ip import client_address
 from app.common.error import ApiException
 from app.common.lang import choose_language, lang_in_query
 from app.common.param_names import check_names, refuse_secrets
+from app.common.request_id import current as current_request_id, request_id_for
 from app.common.request_input import merge, parse_body, parse_query, read_body
 from app.common.route import Route, RouteRule
 from app.exception_handle import render_exception
@@ -49,6 +51,11 @@ class Dispatcher:
             if endpoint is None:
                 raise RuntimeError(f"route {rule.method} {rule.path}: no action {rule.target}")
             self.pages.setdefault(rule.path.lower().rstrip("/") or "/", {})[rule.method] = endpoint
+        # Requests by route and status, and latency (app/common/metrics.py); None when switched off.
+        self.metrics = None
+        if getattr(self.settings, "METRICS_ENABLED", False):
+            from app.common.metrics import RECENT
+            self.metrics = RECENT
 
     def _endpoint(self, rule: RouteRule, version: str, aliases: dict[str, str],
                   cache: dict[str, Any]) -> Endpoint | None:
@@ -96,12 +103,19 @@ class Dispatcher:
         return self.settings.DEFAULT_VERSION, path, True
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        page = self.pages.get(scope["path"].lower().rstrip("/") or "/")
+        started = time.perf_counter()
+        page_path = scope["path"].lower().rstrip("/") or "/"
+        page = self.pages.get(page_path)
         if page is not None:
-            await self._page(page, scope, receive, send)
+            status = await self._page(page, scope, receive, send)
+            if self.metrics is not None:
+                self.metrics.observe(page_path, status, time.perf_counter() - started)
             return
         version, path, known = self.split(scope["path"])
         request = ApiRequest(scope, version, path)
+        request_id = request_id_for(request.headers.get("x-request-id"))
+        current_request_id.set(request_id)
+        route = "unmatched"
         if self.settings.TRUSTED_PROXIES:
             request.client_ip = client_address(request.client_ip, request.header_lines(b"x-forwarded-for"),
                                                self.settings.TRUSTED_PROXIES)
@@ -112,6 +126,7 @@ class Dispatcher:
             methods = self.table.get((version, path)) if known else None
             if methods is None:
                 raise ApiException("ROUTE_NOT_FOUND")
+            route = f"/{version}{path}"
             endpoint = methods.get(scope["method"])
             if endpoint is None:
                 raise ApiException("METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
@@ -126,13 +141,20 @@ class Dispatcher:
             if lang is not None:
                 request.lang = choose_language(lang, request.headers.get("accept-language"))
             response = await endpoint(request)
+            response.raw_headers.append((b"x-request-id", request_id.encode("ascii")))
         except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an envelope
-            response = render_exception(request, exc, self.settings.APP_DEBUG)
+            response = render_exception(request, exc, self.settings.APP_DEBUG)  # carries the id too
         await response(scope, receive, send)
+        if self.metrics is not None:
+            self.metrics.observe(route, response.status_code, time.perf_counter() - started)
 
-    async def _page(self, methods: dict[str, Endpoint], scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """An unversioned page: no body, no signature; its errors in the default version's envelope."""
+    async def _page(self, methods: dict[str, Endpoint], scope: dict[str, Any], receive: Any, send: Any) -> int:
+        """An unversioned page: no body, no signature; its errors in the default version's envelope.
+
+        Returns the status it answered with."""
         request = ApiRequest(scope, self.settings.DEFAULT_VERSION, scope["path"].lower())
+        request_id = request_id_for(request.headers.get("x-request-id"))
+        current_request_id.set(request_id)
         try:
             request.lang = choose_language(lang_in_query(scope.get("query_string", b"")),
                                            request.headers.get("accept-language"))
@@ -141,9 +163,11 @@ class Dispatcher:
                 raise ApiException("METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
             request.params = parse_query(scope.get("query_string", b""))
             response = await endpoint(request)
+            response.raw_headers.append((b"x-request-id", request_id.encode("ascii")))
         except Exception as exc:  # noqa: BLE001 - as in __call__
             response = render_exception(request, exc, self.settings.APP_DEBUG)
         await response(scope, receive, send)
+        return response.status_code
 
 
 def _bind(middleware: Any, next_: Endpoint, arguments: tuple[str, ...]) -> Endpoint:

@@ -10,6 +10,7 @@ from typing import Any
 from peewee import InterfaceError, OperationalError
 
 from app.common.error import ApiException, answer
+from app.common.request_id import current as current_request_id
 from app.common.response import JsonResponse, render
 from app.common.text import Text
 from app.request import ApiRequest
@@ -29,13 +30,14 @@ class _Fields(dict):
 
 
 def render_exception(request: ApiRequest, exc: BaseException, debug: bool) -> JsonResponse:
-    """The version's error envelope for `exc`; unexpected exceptions are logged with a request id."""
+    """The version's error envelope for `exc`, with the request's id (X-Request-Id); unexpected
+    exceptions are logged with it, and 60004's message names it."""
+    request_id = current_request_id.get() or secrets.token_hex(8)
     if isinstance(exc, ApiException):
         template = exc.answer.message(request.version, request.lang)
         message = _formatter.vformat(template, (), _Fields(exc.fields, request.lang))
         return render(request.version, exc.answer, request.lang, message=message,
-                      code=exc.code(request.version), headers=exc.headers or None)
-    request_id = secrets.token_hex(8)
+                      code=exc.code(request.version), headers={**exc.headers, "X-Request-Id": request_id})
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is away or overloaded: retryable, and said so, never a false "ok".
         log.warning("database unavailable for %s (request id %s): %s", request.scope.get("path"), request_id, exc)

@@ -38,8 +38,14 @@ class Http:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.container.events is not None:
+                    self.container.events.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                from app.common.metrics import process_exiting
+                process_exiting()
+                if self.container.events is not None:
+                    await self.container.events.stop()
                 try:
                     await self.container.cache.close()
                 except Exception as exc:  # noqa: BLE001 - shutdown goes on; say what failed

@@ -14,7 +14,7 @@ from starlette.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 # The modules whose SETTINGS lists make up the configuration, in README order.
-MODULES = ("app", "database", "cache", "sign", "auth", "sms", "security", "qrlogin")
+MODULES = ("app", "database", "cache", "sign", "auth", "sms", "security", "qrlogin", "operations", "events")
 
 log = logging.getLogger("login_api.config")
 
@@ -144,7 +144,8 @@ def _derive(values: dict[str, Any]) -> None:
     values["SIGN_APP_METHODS"] = only
     for name, allowed in (("AUTH_DRIVER", ("md5", "jwt")), ("SMS_DRIVER", ("log", "webhook")),
                           ("JWT_ALG", ("HS256", "EdDSA", "ES256", "RS256")),
-                          ("SESSION_POLICY", ("multi", "single", "per_platform"))):
+                          ("SESSION_POLICY", ("multi", "single", "per_platform")),
+                          ("LOG_FORMAT", ("text", "json"))):
         if values[name] not in allowed:
             raise ConfigError(f"setting {name}: {values[name]!r} is not one of {', '.join(allowed)}")
     if values["SMS_DRIVER"] == "webhook" and not values["SMS_WEBHOOK_URL"]:
@@ -163,11 +164,22 @@ def _derive(values: dict[str, Any]) -> None:
         values["TRUSTED_PROXIES"] = parse_networks(values["TRUSTED_PROXIES"])
     except ValueError as exc:
         raise ConfigError(f"setting TRUSTED_PROXIES: {exc}") from None
+    for name in ("READY_TIMEOUT", "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_MIN", "WEBHOOK_RETRY_MAX", "EVENTS_LEASE_TTL",
+                 "EVENTS_POLL"):
+        if values[name] <= 0:
+            raise ConfigError(f"setting {name}: must be a positive number")
+    # A delivery that outlasts the lease could overlap the next holder's: keep it well inside.
+    if values["WEBHOOK_TIMEOUT"] * 2 >= values["EVENTS_LEASE_TTL"]:
+        raise ConfigError("setting WEBHOOK_TIMEOUT: must be under half of EVENTS_LEASE_TTL")
     for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE",
                  "REFRESH_REUSE_GRACE", "REFRESH_LIMIT",
                  "CACHE_MAP_SIZE"):
         if values[name] <= 0:
             raise ConfigError(f"setting {name}: must be a positive number")
+
+
+# Secrets of an optional feature: generated only when the feature is on (this setting is set).
+_SECRET_NEEDED_BY = {"WEBHOOK_SECRET": "WEBHOOK_URL"}
 
 
 def _fill_secrets(values: dict[str, Any], known: list[Setting]) -> tuple[dict[str, Path], set[str]]:
@@ -177,6 +189,8 @@ def _fill_secrets(values: dict[str, Any], known: list[Setting]) -> tuple[dict[st
     generated: set[str] = set()
     for setting in known:
         if not setting.secret or values[setting.name]:
+            continue
+        if setting.name in _SECRET_NEEDED_BY and not values[_SECRET_NEEDED_BY[setting.name]]:
             continue
         folder = Path(values["RUNTIME_DIR"]) / "secrets"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

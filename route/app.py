@@ -60,3 +60,8 @@ for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "do
 # The QR login demo page (app/controller/qrpage.py): creates a ticket, shows its QR code, polls.
 Route.get("/qrlogin", "QrPage/page")
 Route.get("/qrlogin/qrlogin.js", "QrPage/script")
+
+# Operations (SPEC §14, app/controller/health.py, metrics.py): probes and Prometheus metrics, unsigned.
+Route.get("/health", "Health/health")
+Route.get("/ready", "Health/ready")
+Route.get("/metrics", "Metrics/page")

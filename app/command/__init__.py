@@ -17,6 +17,7 @@ COMMANDS = {
     "session:list": "session_list",
     "session:end": "session_end",
     "audit:list": "audit_list",
+    "events:list": "events_list",
     "jwt:rotate": "jwt_rotate",
     "user:export": "user_export",
     "audit:export": "audit_export",

@@ -16,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from app.common.database import write_transaction
     from app.model.audit_log import AuditLog
     from app.model.user_role import UserRole
+    from app.service import events
     from server import boot
 
     boot()
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
             UserRole.create(uid=user.id, role_id=role.id)
             AuditLog.create(event="role", outcome="changed", ip="cli",
                             detail=f"grant role {role.name} to user {user.id}")
+            events.emit("role.changed", {"action": "grant", "uid": user.id, "role_id": role.id, "by": None})
     except IntegrityError:  # the unique (uid, role_id) index: granted already, perhaps a moment ago
         print(f"user {user.id} ({user.account}) already has role {role.name}")
         return 0

@@ -14,6 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from app.common.error import ApiException
     from app.model.audit_log import AuditLog
     from app.model.user_role import UserRole
+    from app.service import events
     from app.service.role_guard import keeps_an_admin, lock_role_changes
     from server import boot
 
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
             if removed:
                 AuditLog.create(event="role", outcome="changed", ip="cli",
                                 detail=f"revoke role {role.name} from user {user.id}")
+                events.emit("role.changed", {"action": "revoke", "uid": user.id, "role_id": role.id, "by": None})
     except ApiException as exc:
         if exc.answer.name != "LAST_ADMIN":
             raise

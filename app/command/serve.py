@@ -19,8 +19,15 @@ def run(args: argparse.Namespace) -> int:
 
     # Migrate and generate secrets once in the parent, so workers start on a ready database.
     settings = boot()
+    if settings.METRICS_ENABLED:
+        # Before any worker (or, with one worker, this process) imports prometheus_client.
+        from app.common.metrics_files import prepare_multiprocess_dir
+        prepare_multiprocess_dir(settings.RUNTIME_DIR, args.port)
+    from app.common.request_id import uvicorn_json_config
+
+    log_config = uvicorn_json_config(settings.LOG_LEVEL) if settings.LOG_FORMAT == "json" else uvicorn.config.LOGGING_CONFIG
     uvicorn.run("server:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(), loop="uvloop",
+                app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(), loop="uvloop", log_config=log_config,
                 http=CoalescingHttpToolsProtocol if settings.HTTP_COALESCE_WRITES else "httptools",
                 # The access log would print query strings, which may carry a token or password.
                 access_log=False, server_header=False,

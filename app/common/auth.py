@@ -31,6 +31,7 @@ from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
 from app.service.session import SessionMeta, apply_policy_sync
+from app.service import events
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
@@ -195,6 +196,7 @@ class Auth:
                                 detail=f"SESSION_POLICY={self.settings.SESSION_POLICY}: {ended}")
             Session.create(id=sid, uid=uid, created_at=now, expire_at=expire_at, platform=meta.platform,
                            device=meta.device, ip=meta.ip, user_agent=meta.user_agent, last_seen_at=now)
+            events.emit("login.succeeded", {"uid": uid, "sid": sid})
             for token in tokens:
                 if token is not None:
                     Token.create(token_key=token.key, kind=token.kind, uid=uid, sid=sid,

@@ -126,6 +126,16 @@ def _v8_account_lifecycle() -> None:
         alter(*steps)
 
 
+def _v9_event_outbox() -> None:
+    """The events outbox (ids never reused: receivers deduplicate by them) and the consumer's lease."""
+    from app.model.event_outbox import EventLease, EventOutbox
+    from app.service.events import LEASE
+
+    _create_never_reusing_ids(EventOutbox)
+    db.create_tables([EventLease], safe=True)
+    EventLease.create(name=LEASE, holder="", expires_at=0)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
@@ -135,6 +145,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (6, _v6_database_identity),
     (7, _v7_account_keys_nfkc),
     (8, _v8_account_lifecycle),
+    (9, _v9_event_outbox),
 ]
 
 

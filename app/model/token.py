@@ -27,6 +27,9 @@ class Token(BaseModel):
     def end_session(cls, sid: str, when: int) -> int:
         """Revoke every token of session `sid`; the session row records when it ended."""
         from app.model.session import Session
+        from app.service import events
 
-        Session.update(revoked_at=when).where((Session.id == sid) & Session.revoked_at.is_null()).execute()
+        ended = Session.update(revoked_at=when).where((Session.id == sid) & Session.revoked_at.is_null()).execute()
+        if ended and events.enabled():  # in the caller's transaction, as events.emit asks
+            events.emit("session.ended", {"uid": Session.get_by_id(sid).uid, "sid": sid})
         return cls.update(revoked=1).where((cls.sid == sid) & (cls.revoked == 0)).execute()

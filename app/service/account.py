@@ -20,6 +20,7 @@ from app.model.token import Token
 from app.model.user import User
 from app.model.user_role import UserRole
 from app.request import ApiRequest
+from app.service import events
 from app.service.audit import Audit
 from app.service.login_guard import LoginGuard
 from app.service.role_guard import keeps_an_admin, lock_role_changes
@@ -39,7 +40,9 @@ def set_password_sync(uid: int, password_hash: str, keep: str | None = None) -> 
     """Store a new password hash and end the user's sessions but `keep`; how many ended."""
     with write_transaction():
         User.update(password_hash=password_hash, updated_at=int(time.time())).where(User.id == uid).execute()
-        return end_sessions_sync(uid, keep=keep)
+        ended = end_sessions_sync(uid, keep=keep)
+        events.emit("password.changed", {"uid": uid, "sessions_ended": ended})
+        return ended
 
 
 def delete_user_sync(uid: int) -> bool:
@@ -65,6 +68,7 @@ def delete_user_sync(uid: int) -> bool:
         gone = f"deleted:{uid}"  # ':' is in no valid account or phone, so nobody can log in as it
         User.update(account=gone, account_key=gone, phone=gone, password_hash="", status=DELETED,
                     updated_at=int(time.time())).where(User.id == uid).execute()
+        events.emit("account.deleted", {"uid": uid})
         return True
 
 
@@ -152,6 +156,7 @@ class AccountService:
                 if User.select().where(User.phone == phone).exists():
                     raise _PhoneTaken  # rolls the code's use back: it stays usable
                 User.update(phone=phone, updated_at=int(time.time())).where(User.id == uid).execute()
+                events.emit("phone.changed", {"uid": uid, "phone": events.mask_phone(phone)})
         except (_PhoneTaken, IntegrityError):
             return "PHONE_TAKEN"
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 
+from app.common import metrics
 from app.common.database import db_write
 from app.model.audit_log import AuditLog
 
@@ -25,7 +26,10 @@ def printable(text: str | None) -> str | None:
 class Audit:
     async def record(self, event: str, outcome: str, *, uid: int | None = None, account: str | None = None,
                      ip: str | None = None, detail: str | None = None) -> None:
-        """Append one decision; a failure to write is logged, never turned into the request's failure."""
+        """Append one decision; a failure to write is logged, never turned into the request's failure.
+
+        Each decision is also counted for /metrics (logins, SMS, tokens by outcome)."""
+        metrics.audited(event, outcome, detail)
         try:
             await db_write(lambda: AuditLog.create(event=event, outcome=outcome, uid=uid,
                                                    account=(account or None) and printable(account)[:64], ip=ip,

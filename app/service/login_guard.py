@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.common import metrics
 from app.common.auth import Auth
 from app.common.database import db_write
 from app.common.error import ApiException
@@ -15,7 +16,9 @@ from app.common.keyed_lock import KeyedLock
 from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
 from app.request import ApiRequest
-from app.service.audit import Audit
+from app.validate.base import BaseValidate
+from app.service.audit import Audit, printable
+from app.service import events
 from app.service.captcha import CaptchaService
 
 DAY = 86400
@@ -82,6 +85,8 @@ class LoginGuard:
                 # A try while locked does not count towards the next lock.
                 outcome = "locked" if locked else await self._count_failure(key)
                 await self.audit.record("login", outcome, uid=user.id if user else None, account=identity, ip=ip)
+                await events.publish("login.failed", {"uid": user.id if user else None, "ip": ip,
+                                                      "identity": self._shown(identity), "outcome": outcome})
                 raise
         finally:
             await self.limits.give_back(f"try:{typed}", self.settings.LOGIN_WINDOW)
@@ -95,6 +100,13 @@ class LoginGuard:
         """Forget the user's failures and lock (a password reset by SMS proves who they are)."""
         for name in ("fail", "lock", "failh", "locks"):
             await self.cache.delete(f"{name}:u{uid}")
+
+    @staticmethod
+    def _shown(identity: str) -> str:
+        """The identity as typed for an event: a phone number masked, an account name escaped."""
+        if BaseValidate.mobile_pattern.fullmatch(identity):
+            return events.mask_phone(identity) or ""
+        return (printable(identity) or "")[:64]
 
     async def _give_back(self, taken: dict[str, int]) -> None:
         for key, window in taken.items():
@@ -111,4 +123,7 @@ class LoginGuard:
             level = await self.limits.count(f"locks:{key}", DAY)
             await self.cache.set(f"lock:{key}", "1", steps[min(level, len(steps)) - 1])
             await self.cache.delete(f"fail:{key}")
+            metrics.LOCKOUTS.inc()
+            if key.startswith("u"):  # a user's lock; names nobody has are counted alike but are no account
+                await events.publish("account.locked", {"uid": int(key[1:]), "seconds": steps[min(level, len(steps)) - 1]})
         return "locked"

@@ -11,6 +11,7 @@ from app.common.database import db_write, write_transaction
 from app.common.error import ApiException
 from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
+from app.service import events
 from app.service.sms_code import SmsCodeService
 
 
@@ -62,9 +63,12 @@ class Registration:
             with write_transaction():
                 if not self.sms.use_sync(code_id, now):
                     return "SMS_CODE_WRONG"  # used by a concurrent registration, or expired meanwhile
-                return User.create(account=data["account"].strip(), account_key=account_key(data["account"]),
+                user = User.create(account=data["account"].strip(), account_key=account_key(data["account"]),
                                    phone=data["phone"], password_hash=password_hash,
                                    created_at=now, updated_at=now)
+                events.emit("user.registered", {"uid": user.id, "account": user.account,
+                                                "phone": events.mask_phone(user.phone)})
+                return user
         except IntegrityError:
             # A concurrent registration won the account or phone; the rollback leaves the code live.
             return self._taken(data["account"], data["phone"]) or "ACCOUNT_TAKEN"

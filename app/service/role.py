@@ -12,6 +12,7 @@ from app.common.error import ApiException
 from app.model.role import Role
 from app.model.user import User
 from app.model.user_role import UserRole
+from app.service import events
 from app.service.role_guard import keeps_an_admin, lock_role_changes, require_holds
 
 
@@ -43,7 +44,9 @@ class RoleService:
         require_holds(actor, permissions)
         try:
             with write_transaction():
-                return Role.create(name=name, title=title, permissions_json=_permissions_json(permissions)).to_dict()
+                role = Role.create(name=name, title=title, permissions_json=_permissions_json(permissions))
+                events.emit("role.changed", {"action": "create", "role_id": role.id, "by": actor})
+                return role.to_dict()
         except IntegrityError:
             raise ApiException("ROLE_NAME_TAKEN") from None
 
@@ -71,6 +74,7 @@ class RoleService:
                     role.permissions_json = _permissions_json(permissions)
                 role.updated_at = int(time.time())
                 role.save()
+                events.emit("role.changed", {"action": "update", "role_id": role_id, "by": actor})
             return role.to_dict()
 
     async def update(self, actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +92,7 @@ class RoleService:
             with keeps_an_admin():
                 UserRole.delete().where(UserRole.role_id == role_id).execute()
                 role.delete_instance()
+                events.emit("role.changed", {"action": "delete", "role_id": role_id, "by": actor})
 
     async def delete(self, actor: int, role_id: int) -> None:
         await db_write(self._delete, actor, role_id)
@@ -112,6 +117,7 @@ class RoleService:
                 UserRole.delete().where(UserRole.uid == uid).execute()
                 for role_id in wanted:
                     UserRole.create(uid=uid, role_id=role_id)
+                events.emit("role.changed", {"action": "assign", "uid": uid, "role_ids": wanted, "by": actor})
         return RoleService._user(uid)
 
     async def assign(self, actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:

@@ -101,12 +101,14 @@ class Boom:
         raise ZeroDivisionError(SECRET_DETAIL)
 
 
-def call(app: Any, path: str, body: bytes = b"{}") -> tuple[int, dict[str, str], dict[str, Any]]:
+def call(app: Any, path: str, body: bytes = b"{}",
+         headers: list[tuple[bytes, bytes]] = ()) -> tuple[int, dict[str, str], dict[str, Any]]:  # type: ignore[assignment]
     """One HTTP request through the ASGI interface; (status, headers, JSON body)."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "path": path,
              "raw_path": path.encode(), "query_string": b"", "scheme": "http", "server": ("127.0.0.1", 80),
              "client": ("127.0.0.1", 50000), "headers": [(b"content-type", b"application/json"),
-                                                         (b"content-length", str(len(body)).encode())]}
+                                                         (b"content-length", str(len(body)).encode()),
+                                                         *headers]}
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict[str, Any]] = []
 

@@ -1,0 +1,62 @@
+"""The outbox and the lease, in-process on SQLite: an event exists only with its change; one holder."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import server
+from app.common.database import write_transaction
+from app.model.base import db
+from app.model.event_outbox import EventLease, EventOutbox
+from app.service import events
+from app.service.event_consumer import release_lease, take_lease
+from tests.support import JWT_SECRET, SIGN_SECRET
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[None]:
+    server.boot({"RUNTIME_DIR": str(tmp_path / "runtime"), "SIGN_SECRET": SIGN_SECRET, "JWT_SECRET": JWT_SECRET,
+                 "WEBHOOK_URL": "http://127.0.0.1:9/hook", "LOG_LEVEL": "critical"})
+    yield
+    events._enabled = False
+    db.close()
+
+
+def test_an_event_is_recorded_only_with_its_change(outbox: None) -> None:
+    with pytest.raises(RuntimeError), write_transaction():
+        events.emit("role.changed", {"action": "delete", "role_id": 7, "by": 1})
+        raise RuntimeError("the change fails: its event goes with it")
+    assert EventOutbox.select().count() == 0
+    with write_transaction():
+        events.emit("role.changed", {"action": "delete", "role_id": 7, "by": 1})
+    assert [(e.type, e.data) for e in EventOutbox.select()] == [
+        ("role.changed", '{"action":"delete","by":1,"role_id":7}')]
+    with pytest.raises(ValueError):
+        events.emit("user.renamed", {})
+
+
+def test_nothing_is_recorded_without_a_webhook(outbox: None) -> None:
+    events._enabled = False
+    with write_transaction():
+        events.emit("login.succeeded", {"uid": 1, "sid": "x"})
+    assert EventOutbox.select().count() == 0
+
+
+def test_one_holder_at_a_time_and_a_dead_ones_lease_is_taken_over(outbox: None) -> None:
+    assert take_lease("a", 10_000)
+    assert not take_lease("b", 10_000)  # a holds it
+    assert take_lease("a", 10_000)      # a renews
+    EventLease.update(expires_at=1).execute()  # a stopped renewing long ago
+    assert take_lease("b", 10_000)
+    assert not take_lease("a", 10_000)  # a, back, does not get it back while b renews
+    release_lease("a")                  # a no longer holds it: b keeps it
+    assert not take_lease("a", 10_000)
+    release_lease("b")                  # b shuts down: a takes over at once
+    assert take_lease("a", 10_000)
+
+
+@pytest.mark.parametrize("phone, masked", [("13911112222", "139****2222"), ("", ""), (None, None), ("12345", "****")])
+def test_mask_phone(phone: str | None, masked: str | None) -> None:
+    assert events.mask_phone(phone) == masked
