@@ -157,3 +157,34 @@ def test_each_change_reports_its_event_without_secrets(tmp_runtime: Path) -> Non
     finally:
         server.stop()
         receiver.stop()
+
+
+def test_account_lifecycle_changes_are_events_too(tmp_runtime: Path) -> None:
+    """password.changed, phone.changed and account.deleted, each in order after what caused it."""
+    from tests.api.lifecycle import FAST as LIFECYCLE_FAST
+    from tests.api.lifecycle import code_for, new_phone, sms_login
+    from tests.support import expect_ok
+
+    receiver = Receiver(SECRET)
+    server = start(tmp_runtime, receiver.url, **LIFECYCLE_FAST)
+    try:
+        client = Client(server.url)
+        phone, new = new_phone("1330"), new_phone("1330")
+        me = sms_login(client, phone)
+        expect_ok(client.post("/password/change", {"password": "pass_5678", "password_confirmation": "pass_5678"},
+                              token=me["jwt"]), "v2")
+        code = code_for(client, new, "change_phone", token=me["jwt"])
+        expect_ok(client.post("/phone/change", {"phone": new, "code": code, "password": "pass_5678"},
+                              token=me["jwt"]), "v2")
+        expect_ok(client.post("/account/delete", {"password": "pass_5678"}, token=me["jwt"]), "v2")
+        wanted = ["password.changed", "phone.changed", "account.deleted"]
+        wait_for(lambda: [e["type"] for e in receiver.accepted if e["type"] in wanted] == wanted)
+        by_type = {e["type"]: e["data"] for e in receiver.accepted}
+        assert by_type["password.changed"]["uid"] == me["uid"]
+        assert by_type["phone.changed"] == {"uid": me["uid"], "phone": new[:3] + "****" + new[-4:]}
+        assert by_type["account.deleted"] == {"uid": me["uid"]}
+        assert phone not in str(receiver.accepted) and new not in str(receiver.accepted)
+        assert receiver.ids() == sorted(receiver.ids())
+    finally:
+        server.stop()
+        receiver.stop()
