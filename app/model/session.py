@@ -1,7 +1,7 @@
 """Login sessions: one per login, holding its tokens, so ending it ends them all."""
 from __future__ import annotations
 
-from peewee import CharField, IntegerField
+from peewee import SQL, CharField, IntegerField
 
 from app.model.base import BaseModel, now
 
@@ -14,7 +14,8 @@ class Session(BaseModel):
     expire_at = IntegerField(index=True)
     revoked_at = IntegerField(null=True)
     # The face of the session (SPEC §11), as its owner sees it in session/list.
-    platform = CharField(max_length=8, default="other")
+    # A database default too: rows written by the previous version (no such column) during an upgrade.
+    platform = CharField(max_length=8, default="other", constraints=[SQL("DEFAULT 'other'")])
     device = CharField(max_length=64, null=True)
     ip = CharField(max_length=64, null=True)
     user_agent = CharField(max_length=255, null=True)

@@ -1,7 +1,7 @@
 """SMS codes: stored as a keyed hash, with their expiry and the wrong tries they have had."""
 from __future__ import annotations
 
-from peewee import AutoField, CharField, IntegerField, SmallIntegerField
+from peewee import SQL, AutoField, CharField, IntegerField, SmallIntegerField
 
 from app.model.base import BaseModel, now
 
@@ -10,7 +10,7 @@ class SmsCode(BaseModel):
     id = AutoField()
     phone = CharField(max_length=32)
     # register, login, reset or change_phone: a code is good only for its own scene (SPEC §11).
-    scene = CharField(max_length=16, default="register")
+    scene = CharField(max_length=16, default="register", constraints=[SQL("DEFAULT 'register'")])
     # HMAC-SHA256 of phone and code under a server key: a leaked table does not give the codes.
     code_hash = CharField(max_length=64)
     created_at = IntegerField(default=now, index=True)
