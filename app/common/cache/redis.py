@@ -40,8 +40,6 @@ class RedisCache(Cache):
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR)
         self._decr = self._redis.register_script(_DECR)
-"""
-
         self._swap = self._redis.register_script(_SWAP)
 
     async def _call(self, awaitable):
