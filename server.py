@@ -72,6 +72,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     from app.service.captcha import CaptchaService
     from app.service.login_guard import LoginGuard
     from app.service.registration import Registration
+    from app.service.rsa_keys import RsaKeyStore
     from app.service.sms_code import SmsCodeService
     from app.container import Container
     from app.model.database_identity import database_identity
@@ -102,6 +103,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
     _add_account_lifecycle(container)
     _add_qr_login(container)
+    container.rsa_keys = RsaKeyStore(settings, audit)
     Auth.install(settings)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
 

@@ -29,3 +29,5 @@ class Container:
     # QR login and the member code (SPEC §12): app/service/qrlogin.py, member_code.py
     qrlogin: Any = None
     member_codes: Any = None
+    # RSA password transport (SPEC §13.2): app/service/rsa_keys.py
+    rsa_keys: Any = None

@@ -126,6 +126,16 @@ def _v8_account_lifecycle() -> None:
         alter(*steps)
 
 
+def _v10_rsa_keys() -> None:
+    """SPEC §13.2: the RSA password-transport keys live in the database, shared by every instance.
+
+    Number 10: 9 belongs to another change landing beside this one.
+    """
+    from app.model.rsa_key import RsaKey
+
+    db.create_tables([RsaKey], safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
@@ -135,6 +145,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (6, _v6_database_identity),
     (7, _v7_account_keys_nfkc),
     (8, _v8_account_lifecycle),
+    (10, _v10_rsa_keys),
 ]
 
 
