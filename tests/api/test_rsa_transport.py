@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.api.lifecycle import FAST, LOGIN_FAILED, jwt_login, new_phone, password_user
-from tests.support import Client, LiveServer, expect_error, expect_ok, sms_code
+from client import ApiError, LoginApiClient
+from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, sms_code
 
 INVALID = (60038, 50024, 400)
 PARAM_PASSWORD = (60001, 9906, 400)
@@ -163,9 +164,29 @@ def test_rsa_only_refuses_plain_passwords(tmp_path_factory: pytest.TempPathFacto
                   "password": sealed(key, "reg_pass_1"), "password_confirmation": "reg_pass_1"}
         expect_error(client.post("/login/register", params), "v2", *INVALID)
         expect_ok(client.post("/login/jwt/get", {"account": me["account"], "pwd": sealed(key, me["password"])}), "v2")
+        check_the_client(live, me)
     finally:
         client.http.close()
         live.stop()
+
+
+def check_the_client(live: LiveServer, me: dict[str, Any]) -> None:
+    """The Python client encrypts on its own, and fetches the key again once when its kept one is retired."""
+    for version in ("v1", "v2"):
+        api = LoginApiClient(live.url, SIGN_SECRET, version=version)
+        assert api.login(me["account"], me["password"]).access
+        assert api.login_token(me["account"], me["password"])["token"]
+        plain = LoginApiClient(live.url, SIGN_SECRET, version=version, password_transport="plain")
+        with pytest.raises(ApiError) as refused:
+            plain.login(me["account"], me["password"])
+        assert (refused.value.code, refused.value.status) == ({"v1": 60038, "v2": 50024}[version], 400)
+    kept = api.transport._key
+    # The client's key is replaced and retired on the server while the client still holds it.
+    live.query("UPDATE rsa_key SET created_at = created_at - ?", 604800 + 10)
+    fresh = fetch_key(Client(live.url))
+    live.query("UPDATE rsa_key SET created_at = created_at - ? WHERE kid = ?", 86400 + 1, fresh["kid"])
+    assert api.login(me["account"], me["password"]).access
+    assert api.transport._key["kid"] == fresh["kid"] != kept["kid"]
 
 
 def test_two_instances_share_the_keys(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None:
