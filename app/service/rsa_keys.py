@@ -46,7 +46,8 @@ class RsaKeyStore:
     def _current_row(self) -> tuple[RsaKey, bool]:
         """(the current key's row, whether this call made it). Race-safe: one row per generation."""
         latest = RsaKey.select().order_by(RsaKey.generation.desc()).first()
-        if latest is not None and latest.created_at + self.ttl > time.time():
+        # A current key this process cannot unseal (JWT_SECRET changed) would never decrypt: replace it.
+        if latest is not None and latest.created_at + self.ttl > time.time() and self._unseal(latest) is not None:
             return latest, False
         generation = latest.generation + 1 if latest else 1
         kid, key = rt.new_pair()

@@ -59,8 +59,13 @@ def test_the_private_key_is_sealed_and_bound_to_its_kid(database: None) -> None:
         rt.unseal("another-secret-0123456789abcdef0123456789", row.kid, row.sealed_private)
     # A store with another JWT_SECRET cannot use the key: the field is invalid, not a crash.
     value = rt.encrypt_for(row.kid, row.public_pem, "secret_123")
+    other = store("another-secret-0123456789abcdef0123456789")
     with pytest.raises(rt.FieldInvalid):
-        store("another-secret-0123456789abcdef0123456789")._open(value)
+        other._open(value)
+    # Asked for the key, that store makes one it can use rather than publish one it cannot.
+    replacement, made = other._current_row()
+    assert made and replacement.generation == row.generation + 1
+    assert other._open(rt.encrypt_for(replacement.kid, replacement.public_pem, "secret_123")) == "secret_123"
 
 
 def test_rotation_and_retirement(database: None) -> None:
