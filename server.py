@@ -81,6 +81,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     from app.service.captcha import CaptchaService
     from app.service.login_guard import LoginGuard
     from app.service.registration import Registration
+    from app.service.rsa_keys import RsaKeyStore
     from app.service.sms_code import SmsCodeService
     from app.container import Container
     from app.model.database_identity import database_identity
@@ -114,6 +115,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
     if settings.WEBHOOK_URL:
         from app.service.event_consumer import EventConsumer
         container.events = EventConsumer(settings)  # started with the app (lifespan), in each worker
+    container.rsa_keys = RsaKeyStore(settings, audit)
     Auth.install(settings)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
 

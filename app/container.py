@@ -31,3 +31,5 @@ class Container:
     member_codes: Any = None
     # The webhook consumer of the events outbox (app/service/event_consumer.py), when WEBHOOK_URL is set.
     events: Any = None
+    # RSA password transport (SPEC §13.2): app/service/rsa_keys.py
+    rsa_keys: Any = None

@@ -10,6 +10,7 @@ import requests
 
 from client.lifecycle import AccountCalls
 from client.signing import hmac_sign, signed
+from client.transport import ENCRYPTED_FIELD_INVALID, ROUTE_NOT_FOUND, PasswordTransport
 
 # The answers that mean "this access token is no good now": v1 60011 (login expired), v2 9908
 # (authentication failed, which is also v2's expired). On these, refresh once and try again.
@@ -50,7 +51,8 @@ class Tokens:
 class LoginApiClient(AccountCalls):
     def __init__(self, base_url: str, secret: str, *, version: str = "v2", appid: str | None = None,
                  lang: str | None = None, tokens: Tokens | None = None, timeout: float = 15,
-                 session: requests.Session | None = None, sign_method: str = "md5"):
+                 session: requests.Session | None = None, sign_method: str = "md5",
+                 password_transport: str = "auto"):
         if version not in ("v1", "v2"):
             raise ValueError("version must be v1 or v2")
         if sign_method not in ("md5", "hmac-sha256"):
@@ -66,16 +68,34 @@ class LoginApiClient(AccountCalls):
         self.timeout = timeout
         self.http = session or requests.Session()
         self.refreshes = 0  # how many times an expired access token was refreshed (for the curious and tests)
+        # SPEC §13.2: `auto` encrypts password fields when `cryptography` is there and the server has a key;
+        # `rsa` always (a server with PASSWORD_TRANSPORT=rsa needs it); `plain` never.
+        self.transport = PasswordTransport(password_transport)
 
     # -- the one request ------------------------------------------------------------------------
 
     def call(self, path: str, params: dict[str, Any] | None = None, *, token: str | None = None) -> Any:
-        """POST `params` to `/{version}{path}`, signed; the envelope's `data`, or ApiError."""
-        return self._unwrap(self._send(path, params, token))
+        """POST `params` to `/{version}{path}`, signed, password fields encrypted; the envelope's `data`,
+        or ApiError. A refused encryption (the key retired meanwhile) is retried once with a fresh key."""
+        try:
+            return self._unwrap(self._send(path, params, token))
+        except ApiError as error:
+            if error.code != ENCRYPTED_FIELD_INVALID[self.version] or not self.transport.forget():
+                raise
+            return self._unwrap(self._send(path, params, token))
+
+    def crypto_key(self) -> dict[str, Any] | None:
+        """The server's password-transport key {kid, alg, public_key, expires_at}; None from a server without one."""
+        try:
+            return self._unwrap(self._send("/crypto/key", None, None))
+        except ApiError as error:
+            if error.code == ROUTE_NOT_FOUND[self.version]:
+                return None
+            raise
 
     def _send(self, path: str, params: dict[str, Any] | None, token: str | None,
               stream: bool = False) -> requests.Response:
-        params = dict(params or {})
+        params = self.transport.seal(dict(params or {}), self.crypto_key)
         if self.lang:
             params.setdefault("lang", self.lang)
         body, sign = signed(params, self.secret, self.appid)

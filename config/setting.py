@@ -71,7 +71,8 @@ class Settings:
 def _cast(setting: Setting, raw: Any) -> Any:
     if setting.cast is bool:
         return _bool(raw)
-    if isinstance(raw, setting.cast) and not isinstance(raw, bool):
+    # A cast may be a checking function rather than a type (PASSWORD_TRANSPORT); it always sees text.
+    if isinstance(setting.cast, type) and isinstance(raw, setting.cast) and not isinstance(raw, bool):
         return raw
     return setting.cast(str(raw).strip())
 

@@ -140,6 +140,11 @@ def steps(v: str) -> list[Step]:
         Step("send SMS code again → still valid (English)", "/login/send/sms", {"phone": phone, "lang": "en"},
              "SMS_STILL_VALID", checks=['pm.test("message is English", function () { '
                                         f'pm.expect(body.{"message" if v == "v1" else "msg"}).to.match(/still valid/); }});']),
+        # SPEC §13.2: the key password fields may be encrypted with (Postman's sandbox has no RSA, so
+        # this run sends them in clear; a server with PASSWORD_TRANSPORT=rsa would refuse them).
+        Step("crypto key (RSA password transport)", "/crypto/key", {}, "OK",
+             checks=['pm.test("an RSA-OAEP-256 public key", function () { pm.expect(body.data.alg).to.eql('
+                     '"RSA-OAEP-256"); pm.expect(body.data.public_key).to.match(/^-----BEGIN PUBLIC KEY-----/); });']),
         Step("register", "/login/register", {"account": account, "password": "{{password}}",
                                              "password_confirmation": "{{password}}", "phone": phone,
                                              "code": f"{{{{sms_code_{v}}}}}"}, "CREATED"),

@@ -33,6 +33,9 @@ for action in ("scan", "confirm", "cancel"):
 Route.post("/<ver>/member/code", "<ver>.Member/code").middleware("checkLogin")
 Route.post("/<ver>/member/verify", "<ver>.Member/verify").middleware("checkLogin", "checkPermission:member/verify")
 
+# RSA password transport (SPEC §13.2): the key that password fields may be encrypted with
+Route.post("/<ver>/crypto/key", "<ver>.Crypto/key")
+
 # Image captcha (Hyperf sidebar: 验证码), required at login after failures (SPEC §8)
 Route.post("/<ver>/captcha", "<ver>.Login/captcha")
 

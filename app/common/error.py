@@ -97,6 +97,10 @@ CATALOG: tuple[Answer, ...] = (
     Answer("QR_TICKET_STATE", 60035, 50021, 409, "二维码当前状态不允许此操作",
            "The QR login ticket's state does not allow this action"),
     Answer("MEMBER_CODE_INVALID", 60036, 50022, 400, "会员码无效或已过期", "The member code is unknown, used or expired"),
+    # SPEC §13.2 fixes these codes: a password field that does not decrypt (unknown or retired kid,
+    # a damaged ciphertext) or, with PASSWORD_TRANSPORT=rsa, one sent in clear. One message for all.
+    Answer("ENCRYPTED_FIELD_INVALID", 60038, 50024, 400, "加密字段无效，请重新获取公钥后加密",
+           "An encrypted field is invalid; fetch the key from crypto/key and encrypt again"),
 )
 
 BY_NAME: dict[str, Answer] = {answer.name: answer for answer in CATALOG}

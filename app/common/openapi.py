@@ -23,6 +23,7 @@ from typing import Any, Iterable, Sequence
 from app.common.error import BY_NAME, CATALOG, V1_FIELD_CODES, Answer
 from app.common.permission import PERMISSION_PATTERN
 from app.common.route import Route, RouteRule
+from app.common.rsa_transport import PASSWORD_FIELDS
 from app.validate.base import BaseValidate
 
 OPENAPI_VERSION = "3.1.0"
@@ -178,6 +179,11 @@ ACTIONS: dict[str, Action] = {
     "QrLogin/cancel": Action("OK", EMPTY, ("QR_TICKET_INVALID", "QR_TICKET_STATE")),
     "Member/code": Action("OK", _obj({"code": {"type": "string", "pattern": "^[0-9]{18}$"}, "qrcode": _PNG,
                                       "barcode": _PNG, "expires_in": _INT})),
+    "Crypto/key": Action("OK", _obj({
+        "kid": {"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "the key's id, named in `rsa:<kid>:…`"},
+        "alg": {"const": "RSA-OAEP-256"},
+        "public_key": {"type": "string", "description": "the RSA public key (2048 bits or more), PEM"},
+        "expires_at": {"type": "integer", "description": "Unix time after which to fetch the key again"}})),
     "Member/verify": Action("OK", _obj({"uid": _INT, "account": _STR, "phone": {
         "type": "string", "description": "masked: `138****0000`"}}), ("MEMBER_CODE_INVALID",)),
 }
@@ -293,6 +299,8 @@ def field_schema(validator: type[BaseValidate], name: str, phone_pattern: str) -
                 notes.append(message.en)
         elif rule not in ("require", "string", "array", "integer"):
             notes.append(f"rule `{rule}`")
+    if name in PASSWORD_FIELDS:  # SPEC §13.2; the length rules are the password's, inside
+        notes.append("or `rsa:<kid>:<base64url RSA-OAEP-256 ciphertext>` under the key of crypto/key")
     example = VALIDATOR_EXAMPLES.get((validator.__name__, name), FIELD_EXAMPLES.get(name))
     if example is not None:
         schema["examples"] = [example]
@@ -357,6 +365,8 @@ def route_errors(rule: RouteRule, settings: Any, fields: Iterable[str] = ()) -> 
     """Every catalog name the route can answer with, in catalog order."""
     names = [n for n in COMMON_ERRORS if settings.SIGN_REQUIRED or n not in SIGN_ERRORS]
     names += _field_errors(fields)
+    if any(field in PASSWORD_FIELDS for field in fields):
+        names.append("ENCRYPTED_FIELD_INVALID")
     for alias in rule.middlewares:
         names += MIDDLEWARE_ERRORS.get(alias.partition(":")[0], ())
     action = ACTIONS.get(action_key(rule))

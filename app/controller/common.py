@@ -14,6 +14,7 @@ from app.common.error import answer
 from app.common.sign import replay_key, signed_text
 from app.common.sign_hmac import canonical_request, hmac_sign_matches, make_hmac_sign
 from app.common.text import Text
+from app.service.password_transport import open_password_fields
 from app.request import ApiRequest
 from app.validate.base import BaseValidate
 
@@ -47,9 +48,14 @@ class Common:
         self.request = request
 
     async def initialize(self) -> None:
-        """Timestamp, nonce, the md5 sign, and replay of the nonce or the signature (SPEC §4, §10)."""
-        if not self.settings.SIGN_REQUIRED:
-            return
+        """The request's checks (SPEC §4, §10), then its RSA-encrypted passwords opened (§13.2)."""
+        if self.settings.SIGN_REQUIRED:
+            await self._check_sign()
+        # After the sign, which covers the values as sent; before any validator sees them.
+        await open_password_fields(self.app, self.request.params)
+
+    async def _check_sign(self) -> None:
+        """Timestamp, nonce, the md5 or HMAC sign, and replay of the nonce or the signature."""
         params = self.request.params
         timestamp = parse_timestamp(params.get("timestamp"))
         if timestamp is None:

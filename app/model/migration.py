@@ -136,6 +136,16 @@ def _v9_event_outbox() -> None:
     EventLease.create(name=LEASE, holder="", expires_at=0)
 
 
+def _v10_rsa_keys() -> None:
+    """SPEC §13.2: the RSA password-transport keys live in the database, shared by every instance.
+
+    Number 10: 9 is the events outbox.
+    """
+    from app.model.rsa_key import RsaKey
+
+    db.create_tables([RsaKey], safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
@@ -146,6 +156,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (7, _v7_account_keys_nfkc),
     (8, _v8_account_lifecycle),
     (9, _v9_event_outbox),
+    (10, _v10_rsa_keys),
 ]
 
 

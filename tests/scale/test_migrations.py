@@ -30,6 +30,13 @@ def newest_version() -> int:
     return MIGRATIONS[-1][0]
 
 
+def every_version() -> list[tuple[int, int]]:
+    """(number, 1) for each migration: numbers may skip one a parallel change has claimed."""
+    from app.model.migration import MIGRATIONS
+
+    return [(number, 1) for number, _ in MIGRATIONS]
+
+
 def make_oldest_schema(url: str) -> None:
     """The schema of migration 1 only, and schema_version saying so."""
     from app.common.database import init_database, write_transaction
@@ -104,7 +111,7 @@ def test_migrate_brings_the_oldest_schema_up_to_date_and_keeps_its_rows(database
     assert code == 0, (out, err)
     assert out.strip() == f"schema version {newest_version()}", (out, err)
     assert "Traceback" not in err, err
-    assert versions(url) == [(n, 1) for n in range(1, newest_version() + 1)]
+    assert versions(url) == every_version()
     assert {t: run_sql(url, f"SELECT * FROM {t} ORDER BY {k}") for t, k in tables.items()} == before
     assert run_sql(url, "SELECT name, builtin FROM role WHERE name = 'admin'") == [("admin", 1)]
 
@@ -130,7 +137,7 @@ def test_two_migrate_processes_at_once_apply_each_version_once(database: str, tm
     for code, out, err in results:
         assert code == 0, (out, err)
         assert out.strip() == f"schema version {newest_version()}", (out, err)
-    assert versions(url) == [(n, 1) for n in range(1, newest_version() + 1)]
+    assert versions(url) == every_version()
     assert run_sql(url, "SELECT COUNT(*) FROM role WHERE name = 'admin'") == [(1,)]
 
 
