@@ -6,6 +6,8 @@ the caller holds `user/export_pii`; rows come in id order, across many batches.
 """
 from __future__ import annotations
 
+import time
+
 import csv
 import io
 import re
@@ -81,12 +83,17 @@ def test_user_csv_masks_phones_unless_pii(server: LiveServer, client: Client, ro
 def test_formula_cells_are_defused(server: LiveServer, client: Client, root: dict[str, Any], version: str) -> None:
     """An identity typed at login lands in the audit log as typed: `=1+1` must not become a formula."""
     marker = f"ua{version}"
-    for typed in (INJECTED, "+1", "-1", "@SUM(A1)", "\tx", f"{marker} plain"):
+    for typed in (INJECTED, "+1", "-1", "@SUM(A1)", f"{marker} plain"):
         client.post("/v1/login", {"username": typed, "password": "wrong_pass"})
+    # The audit log escapes control characters it is given (SPEC §10), so a tab or a CR at the start of
+    # a cell can only come from rows written before that, or by hand: put them there directly.
+    for raw in ("\tx", "\rx"):
+        server.query("INSERT INTO audit_log (created_at, event, outcome, account, ip) VALUES (?, 'login', 'failed', ?, "
+                     "'127.0.0.1')", int(time.time()), raw)
     server.query("UPDATE audit_log SET detail = ? WHERE account = ?", marker, f"{marker} plain")
     rows = read_csv(export(client, version, "audit", {"format": "csv", "event": "login"}, root[version]))
     accounts = [row[5] for row in rows[1:]]
-    for cell in ("'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", f"{marker} plain"):
+    for cell in ("'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", f"{marker} plain"):
         assert cell in accounts
     assert INJECTED not in accounts
     cells = read_xlsx(export(client, version, "audit", {"format": "xlsx", "event": "login"}, root[version]))
