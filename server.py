@@ -55,6 +55,8 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     os.umask(0o077)
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
+    from app.common import data_crypto
+    data_crypto.install(settings.DATA_KEY)  # before migrate(): migration 11 encrypts the phones
     # A runtime folder made by an older version (or by hand) may be open to others: closing the
     # folder closes everything in it, whatever the modes of the files inside.
     runtime = Path(settings.RUNTIME_DIR)
@@ -63,8 +65,9 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
     check_connection()
-    migrate()
+    # Before migrate(): migration 11 masks the audit log's phone-shaped identities.
     BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN, re.ASCII)
+    migrate()
     from app.service import events
     events.configure(settings)  # the outbox records events only when WEBHOOK_URL is set
     return settings

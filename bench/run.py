@@ -248,7 +248,8 @@ def add_login_accounts(db_path: Path, uid: int, count: int) -> None:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(users)") if row[1] != "id"]
         phone = int(PHONE)
         for k in range(1, count):
-            values = {"account": login_account(k), "account_key": login_account(k), "phone": str(phone + k)}
+            # `phone` holds a blind index (SPEC §13.3): a unique 32-hex stand-in; they log in by account.
+            values = {"account": login_account(k), "account_key": login_account(k), "phone": f"{phone + k:032x}"}
             names = ", ".join(f'"{c}"' for c in columns)
             picked = ", ".join("?" if c in values else f'"{c}"' for c in columns)
             conn.execute(f"INSERT INTO users ({names}) SELECT {picked} FROM users WHERE id = ?",

@@ -15,6 +15,15 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 SIGN_SECRET = "test-sign-secret-0123456789abcdef"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
+# Known, like the other secrets: instances sharing a database share it, and tests find rows by phone_index().
+DATA_KEY = "test-data-key-0123456789abcdef0123456789abcdef"
+
+
+def phone_index(phone: str, data_key: str = DATA_KEY) -> str:
+    """What the `phone` columns hold for `phone` (SPEC §13.3): its keyed blind index."""
+    from app.common.data_crypto import DataKeys
+
+    return DataKeys(data_key).blind_index(phone)
 sys.path.insert(0, str(ROOT))
 
 from app.common.sign import make_sign  # noqa: E402
@@ -64,8 +73,9 @@ def drop_database(backend: str, name: str) -> None:
 
 def server_env(runtime: Path, **settings: Any) -> dict[str, str]:
     """The environment of a server under test: its own runtime folder and known secrets."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_"))}
-    env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SIGN_SECRET, JWT_SECRET=JWT_SECRET, LOG_LEVEL="warning")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_", "DATA_KEY"))}
+    env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SIGN_SECRET, JWT_SECRET=JWT_SECRET, DATA_KEY=DATA_KEY,
+               LOG_LEVEL="warning")
     env.update({k: str(v) for k, v in settings.items()})
     return env
 

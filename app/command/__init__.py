@@ -19,6 +19,7 @@ COMMANDS = {
     "audit:list": "audit_list",
     "events:list": "events_list",
     "jwt:rotate": "jwt_rotate",
+    "data:rekey": "data_rekey",
     "user:export": "user_export",
     "audit:export": "audit_export",
     "migrate": "migrate",

@@ -146,6 +146,29 @@ def _v10_rsa_keys() -> None:
     db.create_tables([RsaKey], safe=True)
 
 
+def _v11_phones_at_rest() -> None:
+    """SPEC §13.3: phones encrypted in users.phone_enc, found by a blind index in users.phone; SMS
+    codes keep only the index, the audit log a masked number. Rows already converted are skipped."""
+    from peewee import TextField
+    from playhouse.migrate import SchemaMigrator, migrate as alter
+
+    from app.common import data_crypto
+    from app.service.events import mask_phone
+    from app.validate.base import BaseValidate
+
+    if "phone_enc" not in {column.name for column in db.get_columns("users")}:
+        alter(SchemaMigrator.from_database(db.obj).add_column("users", "phone_enc", TextField(null=True)))
+    for uid, phone in db.execute_sql("SELECT id, phone FROM users").fetchall():
+        if not data_crypto.is_index(phone):
+            User.update(phone=phone, phone_index=phone).where(User.id == uid).execute()
+    for row_id, phone in db.execute_sql("SELECT id, phone FROM sms_code").fetchall():
+        if not data_crypto.is_index(phone):
+            SmsCode.update(phone=phone).where(SmsCode.id == row_id).execute()
+    for row_id, account in db.execute_sql("SELECT id, account FROM audit_log WHERE account IS NOT NULL").fetchall():
+        if BaseValidate.mobile_pattern.fullmatch(account):
+            AuditLog.update(account=mask_phone(account)).where(AuditLog.id == row_id).execute()
+
+
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _v1_foundation),
     (2, _v2_sms_codes),
@@ -157,6 +180,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (8, _v8_account_lifecycle),
     (9, _v9_event_outbox),
     (10, _v10_rsa_keys),
+    (11, _v11_phones_at_rest),
 ]
 
 

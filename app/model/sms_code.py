@@ -4,11 +4,13 @@ from __future__ import annotations
 from peewee import SQL, AutoField, CharField, IntegerField, SmallIntegerField
 
 from app.model.base import BaseModel, now
+from app.model.user import PhoneIndexField
 
 
 class SmsCode(BaseModel):
     id = AutoField()
-    phone = CharField(max_length=32)
+    # The phone's blind index (SPEC §13.3): lookups and inserts pass the plain phone, hashed on the way.
+    phone = PhoneIndexField(max_length=32)
     # register, login, reset or change_phone: a code is good only for its own scene (SPEC §11).
     scene = CharField(max_length=16, default="register", constraints=[SQL("DEFAULT 'register'")])
     # HMAC-SHA256 of phone and code under a server key: a leaked table does not give the codes.

@@ -63,10 +63,10 @@ def delete_user_sync(uid: int) -> bool:
         end_sessions_sync(uid)
         Token.update(revoked=1).where((Token.uid == uid) & (Token.revoked == 0)).execute()
         (AuditLog.update(account=None)
-         .where((AuditLog.uid == uid) | (AuditLog.account == user.phone) | (AuditLog.account == user.account))
+         .where((AuditLog.uid == uid) | (AuditLog.account == events.mask_phone(user.phone)) | (AuditLog.account == user.account))
          .execute())
         gone = f"deleted:{uid}"  # ':' is in no valid account or phone, so nobody can log in as it
-        User.update(account=gone, account_key=gone, phone=gone, password_hash="", status=DELETED,
+        User.update(account=gone, account_key=gone, phone=gone, phone_index=gone, password_hash="", status=DELETED,
                     updated_at=int(time.time())).where(User.id == uid).execute()
         events.emit("account.deleted", {"uid": uid})
         return True
@@ -119,7 +119,7 @@ class AccountService:
 
     def _reset_sync(self, phone: str, code: str, password_hash: str) -> int | str:
         with write_transaction():
-            user = User.get_or_none(User.phone == phone)
+            user = User.get_or_none(User.phone_index == phone)
             if user is None or not self.sms.consume_sync(phone, code, int(time.time()), "reset"):
                 return WRONG
             set_password_sync(user.id, password_hash)
@@ -153,9 +153,9 @@ class AccountService:
             with write_transaction():
                 if not self.sms.consume_sync(phone, code, int(time.time()), "change_phone"):
                     return WRONG  # commits the counted wrong try
-                if User.select().where(User.phone == phone).exists():
+                if User.select().where(User.phone_index == phone).exists():
                     raise _PhoneTaken  # rolls the code's use back: it stays usable
-                User.update(phone=phone, updated_at=int(time.time())).where(User.id == uid).execute()
+                User.update(phone=phone, phone_index=phone, updated_at=int(time.time())).where(User.id == uid).execute()
                 events.emit("phone.changed", {"uid": uid, "phone": events.mask_phone(phone)})
         except (_PhoneTaken, IntegrityError):
             return "PHONE_TAKEN"

@@ -9,6 +9,7 @@ from typing import Any
 
 from peewee import SQL, NodeList, Query
 
+from app.common.data_crypto import decrypt
 from app.model.audit_log import AuditLog
 from app.model.user import User, account_key
 
@@ -35,12 +36,14 @@ def _contains(field: Any, text: str) -> Any:
 
 
 def user_query(filters: dict[str, Any]) -> Query:
-    """Users matching `keyword` (in the account, any case, or in the phone) and `status`."""
+    """Users matching `keyword` (in the account, any case, or the whole phone) and `status`.
+
+    Phones are stored encrypted (SPEC §13.3): only an exact number is found, through its blind index."""
     # Rows as dicts: building a model instance per row costs several times the query itself.
     query = User.select(User.id, User.account, User.phone, User.status, User.created_at, User.updated_at).dicts()
     keyword = filters.get("keyword")
     if keyword:
-        query = query.where(_contains(User.account_key, account_key(keyword)) | _contains(User.phone, keyword.strip()))
+        query = query.where(_contains(User.account_key, account_key(keyword)) | (User.phone_index == keyword.strip()))
     if filters.get("status") is not None:
         query = query.where(User.status == int(filters["status"]))
     return query
@@ -61,8 +64,10 @@ def audit_query(filters: dict[str, Any]) -> Query:
 
 
 def user_row(user: dict[str, Any], pii: bool = False) -> dict[str, Any]:
+    # Rows straight from the cursor (exports) carry the stored ciphertext under its column's name.
+    phone = user["phone"] if "phone" in user else user["phone_enc"] and decrypt(user["phone_enc"])
     return {"uid": user["id"], "account": user["account"],
-            "phone": user["phone"] if pii else mask_phone(user["phone"]), "status": user["status"],
+            "phone": phone if pii else mask_phone(phone), "status": user["status"],
             "created_at": user["created_at"], "updated_at": user["updated_at"]}
 
 

@@ -7,6 +7,8 @@ import unicodedata
 from app.common import metrics
 from app.common.database import db_write
 from app.model.audit_log import AuditLog
+from app.service.events import mask_phone
+from app.validate.base import BaseValidate
 
 log = logging.getLogger("login_api.audit")
 
@@ -30,6 +32,8 @@ class Audit:
 
         Each decision is also counted for /metrics (logins, SMS, tokens by outcome)."""
         metrics.audited(event, outcome, detail)
+        if account and BaseValidate.mobile_pattern.fullmatch(account):
+            account = mask_phone(account)  # SPEC §13.3: no table holds a phone in clear
         try:
             await db_write(lambda: AuditLog.create(event=event, outcome=outcome, uid=uid,
                                                    account=(account or None) and printable(account)[:64], ip=ip,

@@ -24,7 +24,7 @@ class Registration:
     def _taken(account: str, phone: str) -> str | None:
         if User.select().where(User.account_key == account_key(account)).exists():
             return "ACCOUNT_TAKEN"
-        if User.select().where(User.phone == phone).exists():
+        if User.select().where(User.phone_index == phone).exists():
             return "PHONE_TAKEN"
         return None
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.common.data_crypto import blind_index
 from app.common.database import db_write
 from app.common.error import ApiException
 from app.common.rate_limit import HOUR, RateLimiter
@@ -65,7 +66,7 @@ class SmsCodeService:
 
     async def _send(self, phone: str, ip: str, scene: str = "register") -> str:
         await self.limits.check(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, "SMS_CLIENT_LIMITED")
-        lock = f"sms:lock:{phone}"
+        lock = f"sms:lock:{blind_index(phone)}"  # the cache may be a database table
         if not await self.cache.add(lock, "1", self.settings.SMS_WEBHOOK_TIMEOUT + 30):
             raise ApiException("SMS_STILL_VALID")  # another request is sending to this phone right now
         try:

@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable
 
 from peewee import IntegrityError
 
+from app.common.data_crypto import blind_index
 from app.common.database import db_read, db_write, write_transaction
 from app.common.error import ApiException
 from app.common.rate_limit import HOUR, RateLimiter
@@ -41,14 +42,14 @@ class SmsScenes:
         """Send a code of `scene` to `phone`; None when the send was only pretended (no account)."""
         if scene in ("reset", "login"):
             needs_account = scene == "reset" or not self.settings.SMS_LOGIN_REGISTER
-            if needs_account and not await db_read(lambda: User.select().where(User.phone == phone).exists()):
+            if needs_account and not await db_read(lambda: User.select().where(User.phone_index == phone).exists()):
                 return await self._pretend(phone, ip, scene)
         return await self.sms.send(phone, ip, scene)
 
     async def _pretend(self, phone: str, ip: str, scene: str) -> None:
         """The answers of a send, with its limits, for a phone that gets no SMS."""
         await self.limits.check(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, "SMS_CLIENT_LIMITED")
-        if not await self.cache.add(f"sms:pretend:{scene}:{phone}", "1", self.settings.SMS_TTL):
+        if not await self.cache.add(f"sms:pretend:{scene}:{blind_index(phone)}", "1", self.settings.SMS_TTL):
             await self.audit.record("sms", "refused", account=phone, ip=ip, detail="SMS_STILL_VALID")
             raise ApiException("SMS_STILL_VALID")
         await self.limits.hit(f"smsip:{ip}", self.settings.SMS_IP_LIMIT, HOUR, "SMS_CLIENT_LIMITED")
@@ -83,7 +84,7 @@ class SmsScenes:
             now = int(time.time())
             try:
                 with write_transaction():
-                    user = User.get_or_none(User.phone == phone)
+                    user = User.get_or_none(User.phone_index == phone)
                     if user is None and not self.settings.SMS_LOGIN_REGISTER:
                         return WRONG
                     if not self.sms.consume_sync(phone, code, now, "login"):

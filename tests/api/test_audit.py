@@ -20,6 +20,7 @@ ANSWER = "ABCD"
 PASSWORD = "Audit_pass_2024"
 WRONG = [f"Wrong_guess_{n}x" for n in range(1, 7)]
 ACCOUNT, PHONE = "AuditedUser", "13600009999"
+MASKED = "136****9999"
 ADMIN, ADMIN_PHONE, ADMIN_PASSWORD = "AuditAdmin", "13600008888", "Admin_pass_2024"
 LOGIN_FAILED = (60001, 50006, 401)
 SMS_STILL_VALID = (60025, 50017, 400)
@@ -96,7 +97,8 @@ def test_login_decisions_are_recorded(server: LiveServer, story: dict[str, Any])
     logins = rows(server, "event = 'login' AND uid = ?", story["uid"])
     assert [r["outcome"] for r in logins] == ["ok", "ok", "failed", "failed", "failed", "failed", "locked", "locked"]
     # The account as it was given (the phone for jwt/get, the lowered name for the failures).
-    assert [r["account"] for r in logins] == [ACCOUNT, PHONE] + [ACCOUNT.lower()] * 5 + [ACCOUNT]
+    # A phone is kept masked (SPEC §13.3: no table holds one in clear).
+    assert [r["account"] for r in logins] == [ACCOUNT, MASKED] + [ACCOUNT.lower()] * 5 + [ACCOUNT]
     unknown = rows(server, "event = 'login' AND uid IS NULL")
     assert [(r["outcome"], r["account"]) for r in unknown] == [("failed", "NoSuchUser")]
 
@@ -109,7 +111,7 @@ def test_token_decisions_are_recorded(server: LiveServer, story: dict[str, Any])
 
 def test_sms_and_registration_are_recorded(server: LiveServer, story: dict[str, Any]) -> None:
     sms = rows(server, "event = 'sms'")
-    assert [(r["outcome"], r["account"]) for r in sms] == [("sent", PHONE), ("refused", PHONE)]
+    assert [(r["outcome"], r["account"]) for r in sms] == [("sent", MASKED), ("refused", MASKED)]
     assert sms[1]["detail"] == "SMS_STILL_VALID"
     registered = rows(server, "event = 'register'")
     assert [(r["outcome"], r["uid"], r["account"]) for r in registered] == [("ok", story["uid"], ACCOUNT)]

@@ -17,7 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.scale.helpers import FAST, fresh_database, run_sql
-from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, server_env
+from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, phone_index, server_env
 
 BACKENDS = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql),
             pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -37,8 +37,8 @@ def every_version() -> list[tuple[int, int]]:
     return [(number, 1) for number, _ in MIGRATIONS]
 
 
-def make_oldest_schema(url: str) -> None:
-    """The schema of migration 1 only, and schema_version saying so."""
+def make_oldest_schema(url: str, through: int = 1) -> None:
+    """The schema of migration 1 only (or of those up to `through`), and schema_version saying so."""
     from app.common.database import init_database, write_transaction
     from app.model.base import db
     from app.model.migration import MIGRATIONS
@@ -49,10 +49,12 @@ def make_oldest_schema(url: str) -> None:
     try:
         with db.connection_context():
             with write_transaction():
-                for _, step in MIGRATIONS[:1]:
+                done = [(number, step) for number, step in MIGRATIONS if number <= through]
+                for _, step in done:
                     step()
                 db.create_tables([SchemaVersion], safe=True)
-                SchemaVersion.create(version=1)
+                for number, _ in done:
+                    SchemaVersion.create(version=number)
     finally:
         if hasattr(database, "close_all"):
             database.close_all()
@@ -104,15 +106,19 @@ def test_migrate_brings_the_oldest_schema_up_to_date_and_keeps_its_rows(database
         run_sql(url, "INSERT INTO auth_token (token_key, kind, uid, sid, issued_at, expire_at, revoked) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 hashlib.sha256(token.encode()).hexdigest(), "md5", uid, sid, now - 60, now + 3600, revoked)
-    tables = {"users": "id", "auth_session": "id", "auth_token": "id"}
-    before = {t: run_sql(url, f"SELECT * FROM {t} ORDER BY {k}") for t, k in tables.items()}
+    # Every column but the phone, which migration 11 encrypts (SPEC §13.3; checked below).
+    tables = {"users": "id, account, account_key, password_hash, status, created_at, updated_at",
+              "auth_session": "*", "auth_token": "*"}
+    before = {t: run_sql(url, f"SELECT {c} FROM {t} ORDER BY id") for t, c in tables.items()}
 
     code, out, err = finish(migrate(url, tmp_path / "runtime"))
     assert code == 0, (out, err)
     assert out.strip() == f"schema version {newest_version()}", (out, err)
     assert "Traceback" not in err, err
     assert versions(url) == every_version()
-    assert {t: run_sql(url, f"SELECT * FROM {t} ORDER BY {k}") for t, k in tables.items()} == before
+    assert {t: run_sql(url, f"SELECT {c} FROM {t} ORDER BY id") for t, c in tables.items()} == before
+    (index, encrypted), = run_sql(url, "SELECT phone, phone_enc FROM users")
+    assert index == phone_index("13912345678") and encrypted.startswith("v1:")
     assert run_sql(url, "SELECT name, builtin FROM role WHERE name = 'admin'") == [("admin", 1)]
 
 

@@ -10,7 +10,7 @@ import pytest
 from config import ConfigError, Settings, all_settings, load_settings
 from config.setting import ROOT
 
-SECRETS = {"SIGN_SECRET": "sign-secret-for-config-tests", "JWT_SECRET": "j" * 32}
+SECRETS = {"SIGN_SECRET": "sign-secret-for-config-tests", "JWT_SECRET": "j" * 32, "DATA_KEY": "d" * 32}
 
 
 def load(tmp_path: Path, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None,
@@ -139,7 +139,8 @@ def test_sign_apps_parsing(tmp_path: Path) -> None:
 def test_secrets_are_generated_once_into_runtime_with_mode_0600(tmp_path: Path) -> None:
     first = load(tmp_path)
     folder = tmp_path / "runtime" / "secrets"
-    files = {"SIGN_SECRET": folder / "sign_secret", "JWT_SECRET": folder / "jwt_secret"}
+    files = {"SIGN_SECRET": folder / "sign_secret", "JWT_SECRET": folder / "jwt_secret",
+             "DATA_KEY": folder / "data_key"}
     assert first.secret_files == files
     for name, path in files.items():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -157,7 +158,7 @@ def test_secrets_are_generated_once_into_runtime_with_mode_0600(tmp_path: Path) 
 def test_a_secret_file_is_the_bare_secret_and_a_newline_in_it_is_ignored(tmp_path: Path) -> None:
     """Clients sign with the file's raw content (`open().read()`, `fs.readFileSync`): no newline in it."""
     first = load(tmp_path)
-    assert first.generated_secrets == {"SIGN_SECRET", "JWT_SECRET"}
+    assert first.generated_secrets == {"SIGN_SECRET", "JWT_SECRET", "DATA_KEY"}
     path = tmp_path / "runtime" / "secrets" / "sign_secret"
     assert path.read_bytes() == first.SIGN_SECRET.encode("ascii")
     second = load(tmp_path)
@@ -176,7 +177,7 @@ def test_a_given_secret_is_used_and_nothing_is_written(tmp_path: Path) -> None:
 def test_only_the_missing_secret_is_generated(tmp_path: Path) -> None:
     s = load(tmp_path, {"SIGN_SECRET": "given-sign-secret"})
     assert s.SIGN_SECRET == "given-sign-secret"
-    assert set(s.secret_files) == {"JWT_SECRET"}
+    assert set(s.secret_files) == {"JWT_SECRET", "DATA_KEY"}
 
 
 def test_an_empty_secret_file_is_a_config_error(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ _PURGE_EVERY = 2000
 
 def create_cache_table() -> None:
     """Create cache_entry; on MySQL its keys compare as bytes (captcha ids are case-sensitive)."""
-    if isinstance(db.obj, MySQLDatabase):
-        CacheEntry.key.collation = "utf8mb4_bin"
+    # Set either way: the field is shared, and a process may create a MySQL table, then another kind.
+    CacheEntry.key.collation = "utf8mb4_bin" if isinstance(db.obj, MySQLDatabase) else None
     db.create_tables([CacheEntry], safe=True)
 
 

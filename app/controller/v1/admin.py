@@ -13,7 +13,9 @@ from app.controller.common import Common
 from app.model.user_role import UserRole
 from app.service import export
 from app.service.admin_user import AdminUserService
+from app.service.events import mask_phone
 from app.validate.admin import Admin as AdminValidate
+from app.validate.base import BaseValidate
 
 _admin = AdminUserService()
 _FILTERS = ("keyword", "status", "uid", "event", "since", "until")
@@ -21,6 +23,15 @@ _FILTERS = ("keyword", "status", "uid", "event", "since", "until")
 
 def _filters(data: dict[str, Any]) -> dict[str, Any]:
     return {name: data[name] for name in _FILTERS if name in data}
+
+
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """The filters as the audit log keeps them: a phone keyword masked (SPEC §13.3)."""
+    shown = _filters(data)
+    keyword = str(shown.get("keyword", ""))
+    if BaseValidate.mobile_pattern.fullmatch(keyword.strip()):
+        shown["keyword"] = mask_phone(keyword.strip())
+    return shown
 
 
 class Admin(Common):
@@ -33,7 +44,7 @@ class Admin(Common):
         """page, limit, keyword, status → {list, total, page, limit}, phones masked."""
         data = self.validate(AdminValidate, scene="user_list")
         result = await _admin.users(_filters(data), data.get("page", 1), data.get("limit", 20))
-        await self._audit("user.list", f"filters {_filters(data)}")
+        await self._audit("user.list", f"filters {_shown(data)}")
         return self.success(result)
 
     async def user_disable(self) -> JsonResponse:
@@ -68,7 +79,7 @@ class Admin(Common):
         """page, limit, uid, event, since, until (Unix seconds) → {list, total, page, limit}, newest first."""
         data = self.validate(AdminValidate, scene="audit_list")
         result = await _admin.audit(_filters(data), data.get("page", 1), data.get("limit", 20))
-        await self._audit("audit.list", f"filters {_filters(data)}")
+        await self._audit("audit.list", f"filters {_shown(data)}")
         return self.success(result)
 
     async def user_export(self) -> StreamingResponse:
@@ -85,7 +96,7 @@ class Admin(Common):
         sheet = export.SHEETS[name]
         fmt = data["format"]
         pii = grants(await db_read(UserRole.permissions, self.request.user.uid), "user/export_pii")
-        await self._audit(f"{name}.export", f"{fmt}{' with phones' if pii else ''}, filters {_filters(data)}")
+        await self._audit(f"{name}.export", f"{fmt}{' with phones' if pii else ''}, filters {_shown(data)}")
         tables = export.table(sheet, _filters(data), pii=pii, zone=self.settings.APP_TIMEZONE,
                               max_rows=data.get("max_rows"))
         headers = {"Content-Disposition": f'attachment; filename="{name}-{time.strftime("%Y%m%d-%H%M%S")}.{fmt}"',
