@@ -5,8 +5,9 @@ process, and above all the instructions it executes, do not depend on what else 
 Run it from the tree to measure (it imports that tree's server.py), for example old against new:
 
     python bench/inproc.py --requests 5000                    # CPU µs per request
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out python bench/inproc.py --requests 2000 --quiet
-    callgrind_annotate /tmp/cg.out | head -5                  # instructions, whole run (subtract a --requests 0 run)
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out "$(python -c 'import sys; print(sys.executable)')" \
+        bench/inproc.py --requests 500 --quiet               # and again with --prepare-only: the difference of the
+    grep ^summary /tmp/cg.out                                 # two summaries is the server's instructions for 500
 
 `--setting NAME=VALUE` changes the service's configuration (e.g. JWT_ALG=EdDSA).
 """
@@ -29,16 +30,34 @@ SIGN_SECRET = "bench-sign-secret-0123456789abcdef"
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123456789abcdef"
 
 
-async def call(app: Any, path: str, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
-    """One signed JSON POST through the ASGI app; the decoded answer."""
+SIGN_METHOD = "md5"
+
+
+def signed_request(path: str, params: dict[str, Any], token: str | None = None) -> tuple[bytes, list]:
+    """A signed JSON POST's body and headers (made before the clock starts: the client's work is not the server's)."""
     from app.common.sign import make_sign
 
     params = {**params, "timestamp": int(time.time()), "nonce": secrets.token_hex(8)}
     body = json.dumps(params).encode("utf-8")
-    headers = [(b"content-type", b"application/json"), (b"sign", make_sign(params, SIGN_SECRET).encode()),
+    authorization = "Bearer " + token if token else ""
+    if SIGN_METHOD == "md5":
+        sign = make_sign(params, SIGN_SECRET)
+    else:  # SPEC §13.1, as the Python client signs
+        from client.signing import hmac_sign
+        sign = hmac_sign(SIGN_SECRET, params["timestamp"], "", "POST", path, "", "application/json", authorization, body)
+    headers = [(b"content-type", b"application/json"), (b"sign", sign.encode()),
                (b"content-length", str(len(body)).encode())]
+    if SIGN_METHOD != "md5":
+        headers.append((b"sign-method", SIGN_METHOD.encode()))
     if token:
-        headers.append((b"authorization", b"Bearer " + token.encode()))
+        headers.append((b"authorization", authorization.encode()))
+    return body, headers
+
+
+async def call(app: Any, path: str, params: dict[str, Any], token: str | None = None,
+               prepared: tuple[bytes, list] | None = None) -> dict[str, Any]:
+    """One signed JSON POST through the ASGI app; the decoded answer."""
+    body, headers = prepared or signed_request(path, params, token)
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers,
              "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
@@ -64,7 +83,13 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--sign-method", default="md5", choices=("md5", "hmac-sha256"))
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="sign the requests but send none: the baseline of a callgrind run, whose difference "
+                             "to a full run is the server's work alone")
     args = parser.parse_args(argv)
+    global SIGN_METHOD
+    SIGN_METHOD = args.sign_method
     import server
 
     runtime = Path(tempfile.mkdtemp(prefix="bench-inproc-"))
@@ -82,9 +107,12 @@ async def main(argv: list[str]) -> int:
     token = got["data"]["jwt"]
     for _ in range(200):  # warm: caches, the verified-signature LRU, code paths
         await call(app, "/v2/test", {}, token)
+    prepared = [signed_request("/v2/test", {}, token) for _ in range(args.requests)]
+    if args.prepare_only:
+        return 0
     started = time.process_time()
-    for _ in range(args.requests):
-        answer = await call(app, "/v2/test", {}, token)
+    for request in prepared:
+        answer = await call(app, "/v2/test", {}, token, request)
     spent = time.process_time() - started
     if args.requests and answer.get("code") != 200:
         print(f"unexpected answer: {answer}", file=sys.stderr)
