@@ -133,7 +133,9 @@ def _v9_event_outbox() -> None:
 
     _create_never_reusing_ids(EventOutbox)
     db.create_tables([EventLease], safe=True)
-    EventLease.create(name=LEASE, holder="", expires_at=0)
+    # Safe to run again (a schema_version row lost or removed): one lease row, whatever happens.
+    if not EventLease.select().where(EventLease.name == LEASE).exists():
+        EventLease.create(name=LEASE, holder="", expires_at=0)
 
 
 def _v10_rsa_keys() -> None:
