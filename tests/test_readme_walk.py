@@ -162,6 +162,6 @@ def test_the_readme_walked_top_to_bottom(tmp_path: Path, capsys: pytest.CaptureF
     assert walk.seen == [
         "user:create", "user:create", "/role/create", "/role/assign", "/role/list",
         "role:grant", "role:revoke", "user:list", "session:list", "session:end", "audit:list",
-        "curl fixed", "user:create", "curl live", "python",
+        "user:export", "audit:export", "curl fixed", "user:create", "curl live", "python",
         "user:create", "restart", "newman", "client", "client login", "client status", "client refresh",
         "client logout"], walk.seen
