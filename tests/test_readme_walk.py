@@ -63,6 +63,9 @@ class Walk:
 
     def admin_command(self, line: str) -> None:
         args = shlex.split(line.split("#", 1)[0])[2:]  # after `python server.py`
+        if "--out" in args:  # an export writes where it is run: into the walk's home, not the repository
+            at = args.index("--out") + 1
+            args[at] = str(Path(self.home) / args[at])
         done = self.server.command(*args)
         assert done.returncode == 0, (line, done.stdout, done.stderr)
         if args[0] == "user:create" and "--admin" in args and self.admin is None:
