@@ -94,7 +94,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
 
     settings = boot(settings)
     for name, path in settings.secret_files.items():
-        done = "was generated into" if name in settings.generated_secrets else "is read from"
+        generated = set(settings.generated_secrets) | set(os.environ.get("LOGIN_API_GENERATED_SECRETS", "").split(","))
+        done = "was generated into" if name in generated else "is read from"
         log.info("%s %s %s (set it in the environment or .env to choose your own)", name, done, path)
     if not settings.SIGN_REQUIRED:
         log.warning("SIGN_REQUIRED is off: requests are neither signed nor checked for replay; "

@@ -458,3 +458,16 @@ def test_purge_removes_expired_rows_only(short_server: LiveServer) -> None:
 def test_purge_bad_grace(short_server: LiveServer, grace: str) -> None:
     done = short_server.command("purge", "--grace", grace)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "grace" in done.stderr, done.stderr
+
+
+def test_the_first_python_server_py_says_its_secrets_were_generated(tmp_path: Path) -> None:
+    """Issue 18 item 9 through the real entry point: the serving worker reads what `serve` just wrote."""
+    from tests.support import LiveServer
+
+    live = LiveServer(tmp_path, RUNTIME_DIR=str(tmp_path / "fresh"), SIGN_SECRET="", JWT_SECRET="", LOG_LEVEL="info")
+    try:
+        log = live.log()
+        assert re.search(r"SIGN_SECRET was generated into \S+sign_secret", log), log
+        assert "SIGN_SECRET is read from" not in log
+    finally:
+        live.stop()

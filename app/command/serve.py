@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import uvicorn
 
@@ -19,6 +20,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Migrate and generate secrets once in the parent, so workers start on a ready database.
     settings = boot()
+    # create_app runs again in each worker and reads the secrets this process just generated: it
+    # learns here that they are new, so the first start's log says "was generated into".
+    os.environ["LOGIN_API_GENERATED_SECRETS"] = ",".join(sorted(settings.generated_secrets))
     if settings.METRICS_ENABLED:
         # Before any worker (or, with one worker, this process) imports prometheus_client.
         from app.common.metrics_files import prepare_multiprocess_dir
