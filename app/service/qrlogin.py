@@ -98,7 +98,8 @@ class QrLoginService:
 
     async def open_ticket(self, platform: str, ip: str | None, user_agent: str | None) -> tuple[str, str]:
         """Write a new pending ticket into the shared cache: (ticket, poll_secret)."""
-        ticket, poll_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+        # Hex, not base64url: a ticket starting with '-' reads as an option on a command line (qr-confirm).
+        ticket, poll_secret = secrets.token_hex(24), secrets.token_urlsafe(32)
         now, ttl = time.time(), self.settings.QR_LOGIN_TTL
         info = {"p": platform, "ip": ip, "ua": (user_agent or "")[:255], "at": int(now), "exp": round(now + ttl, 3),
                 "h": _secret_hash(poll_secret)}
