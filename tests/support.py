@@ -163,31 +163,38 @@ class LiveServer:
 
     def query(self, sql: str, *params: Any) -> list[tuple]:
         """Run SQL on this server's database, whichever it is (write `?` for parameters)."""
-        if self.backend == "sqlite":
-            import sqlite3
-            with sqlite3.connect(self.runtime / "app.db", timeout=10) as conn:
-                return conn.execute(sql, params).fetchall()
-        sql = sql.replace("?", "%s")
-        if self.backend == "mysql":
-            import pymysql
-            with pymysql.connect(**MYSQL_ADMIN, database=self.database_name, autocommit=True) as conn:
-                with conn.cursor() as cur:
-                    cur.execute(sql, params)
-                    return list(cur.fetchall())
-        import psycopg
-        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={self.database_name}",
-                             autocommit=True) as conn:
-            cur = conn.execute(sql, params)
-            return list(cur.fetchall()) if cur.description else []
+        return query_database(self.backend, self.runtime / "app.db", self.database_name, sql, *params)
+
+
+def query_database(backend: str, sqlite_path: Path, database_name: str | None, sql: str, *params: Any) -> list[tuple]:
+    """Run SQL on a server's database: its SQLite file, or its database on the local MariaDB or PostgreSQL."""
+    if backend == "sqlite":
+        import sqlite3
+        with sqlite3.connect(sqlite_path, timeout=10) as conn:
+            return conn.execute(sql, params).fetchall()
+    sql = sql.replace("?", "%s")
+    if backend == "mysql":
+        import pymysql
+        with pymysql.connect(**MYSQL_ADMIN, database=database_name, autocommit=True) as conn:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+    import psycopg
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database_name}", autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return list(cur.fetchall()) if cur.description else []
 
 
 class Client:
     """Signs every request as SPEC §4 says, with a fresh timestamp and nonce."""
 
     def __init__(self, base_url: str, secret: str = SIGN_SECRET):
+        from tests.inprocess import TRANSPORTS
+
         self.base_url = base_url
         self.secret = secret
-        self.http = requests.Session()
+        # An InProcessServer's url is served by its app in this process, any other over HTTP.
+        self.http: Any = TRANSPORTS.get(base_url) or requests.Session()
 
     def signed(self, params: dict[str, Any] | None = None, nonce: bool = True) -> tuple[dict[str, Any], str]:
         params = dict(params or {})
