@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.common.cache import make_cache  # noqa: E402
+from app.common.database import init_database  # noqa: E402
+from app.model.database_identity import database_identity  # noqa: E402
 from app.common.sign import make_sign  # noqa: E402
 from app.service.qrlogin import QrLoginService  # noqa: E402
 from config import load_settings  # noqa: E402
@@ -122,7 +124,10 @@ async def run(port: int, server_pid: int, polls: int, probes: int, settings: Any
     print(f"qrlogin/create (QR code PNG, audit row): {(time.monotonic() - started) * 50:.1f} ms each")
     # The rest straight into the server's cache, by the service itself (LMDB is shared between processes):
     # creating them through the API would take longer than the measurement on a small machine.
-    service = QrLoginService(settings, make_cache(settings), audit=None)
+    # Under the database's identity, as server.py opens it: the server reads only its own keys.
+    init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
+    cache = make_cache(settings, database_identity(settings.DATABASE_URL))
+    service = QrLoginService(settings, cache, audit=None)
     for _ in range(polls - len(tickets)):
         ticket, poll_secret = await service.open_ticket("web", "127.0.0.1", "bench")
         tickets.append({"ticket": ticket, "poll_secret": poll_secret})
