@@ -13,13 +13,10 @@ stopped by its own PID; the folder is removed.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.common.sign import make_sign  # noqa: E402
+from processes import Server  # noqa: E402
+from service_setup import SIGN_SECRET, admin, server_env  # noqa: E402
 
-SIGN_SECRET = "bench-sign-secret-0123456789abcdef"
 ACCOUNT, PHONE, PASSWORD = "benchadmin", "13800000000", "bench_pass_123456"
 
 
@@ -61,24 +59,15 @@ def post(base: str, path: str, params: dict[str, Any], token: str | None = None,
     return requests.post(base + path, json=body, headers=headers, timeout=600, **kwargs)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     args = parser.parse_args()
     runtime = Path(tempfile.mkdtemp(prefix="export-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_"))}
-    env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SIGN_SECRET, LOG_LEVEL="warning")
     server = None
     try:
-        subprocess.run([sys.executable, "server.py", "user:create", "--account", ACCOUNT, "--phone", PHONE,
-                        "--password", PASSWORD, "--admin"], cwd=ROOT, env=env, check=True, capture_output=True)
+        admin(runtime, "user:create", "--account", ACCOUNT, "--phone", PHONE, "--password", PASSWORD, "--admin")
         started = time.monotonic()
         with sqlite3.connect(runtime / "app.db") as conn:
             conn.execute(
@@ -87,29 +76,23 @@ def main() -> int:
                 "SELECT 1700000000 + i, 'login', 'failed', i % 5000, 'user' || i, '10.0.' || (i % 256) || '.1', "
                 "'bench row ' || i FROM n", (args.rows,))
         print(f"inserted {args.rows:,} audit rows in {time.monotonic() - started:.1f} s")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "server.py", "--port", str(port), "--workers", "1"], cwd=ROOT,
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                requests.get(base + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        server = Server("service", [sys.executable, str(ROOT / "server.py"), "--workers", "1"], server_env(runtime),
+                        runtime / "bench-server.log")
+        server.wait_ready()
+        base, pid = server.url, server.process.pid
         token = post(base, "/v2/login/jwt/get", {"account": ACCOUNT, "pwd": PASSWORD}).json()["data"]["jwt"]
         for _ in range(20):  # warm: the routes, the token check, the thread pool
             post(base, "/v2/test", {}, token)
             post(base, "/v2/admin/audit/list", {"limit": 100}, token)
         time.sleep(1)
-        idle = rss_kib(server.pid)
+        idle = rss_kib(pid)
         samples: list[int] = []
         latencies: list[float] = []
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                samples.append(rss_kib(server.pid))
+                samples.append(rss_kib(pid))
                 time.sleep(0.1)
 
         def probe() -> None:
@@ -144,12 +127,7 @@ def main() -> int:
         return 0 if peak - idle <= 100 * 1024 else 1
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.stop(grace=10)
         shutil.rmtree(runtime, ignore_errors=True)
 
 

@@ -4,9 +4,9 @@
     python bench/metrics_overhead.py --rounds 4 --seconds 3 --workers 2
 
 Two services on the same settings but METRICS_ENABLED (each its own RUNTIME_DIR, user and JWT),
-measured in turns with wrk (bench/run.py's Server, Load and Wrk: pre-signed requests, each sent
-once), on first, then off first, and so on, so the VM's drift favours neither; reports each
-round's ratio and their median. Needs wrk.
+measured in turns with wrk (bench/run.py's Server, Load and Wrk, from processes.py and loadgen.py:
+pre-signed requests, each sent once), on first, then off first, and so on, so the VM's drift
+favours neither; reports each round's ratio and their median. Needs wrk.
 """
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ROOT, Load, Server, Wrk, create_user, login_jwt, server_env, stop_all  # noqa: E402
+from http_calls import login_jwt  # noqa: E402
+from loadgen import Load, Wrk  # noqa: E402
+from processes import ROOT, Server, stop_all  # noqa: E402
+from service_setup import create_user, server_env  # noqa: E402
 
 TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
 

@@ -18,9 +18,7 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,18 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.common.cache import make_cache  # noqa: E402
+from app.common.database import init_database  # noqa: E402
+from app.model.database_identity import database_identity  # noqa: E402
 from app.common.sign import make_sign  # noqa: E402
 from app.service.qrlogin import QrLoginService  # noqa: E402
 from config import load_settings  # noqa: E402
+from processes import Server  # noqa: E402
+from service_setup import JWT_SECRET, SIGN_SECRET, admin, server_env  # noqa: E402
 
-SECRET = "bench-sign-secret-0123456789abcdef"
 WAIT = 25
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Connection:
@@ -59,7 +54,7 @@ class Connection:
         body = {**params, "timestamp": int(time.time()), "nonce": secrets.token_hex(8)}
         data = json.dumps(body).encode()
         headers = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
-                   f"Content-Length: {len(data)}", f"sign: {make_sign(body, SECRET)}"]
+                   f"Content-Length: {len(data)}", f"sign: {make_sign(body, SIGN_SECRET)}"]
         if token:
             headers.append(f"Authorization: Bearer {token}")
         self.writer.write(("\r\n".join(headers) + "\r\n\r\n").encode() + data)
@@ -76,19 +71,6 @@ class Connection:
 
     def close(self) -> None:
         self.writer.close()
-
-
-def cpu_ticks(pid: int) -> int:
-    """User + system clock ticks of `pid` and its children (the uvicorn worker)."""
-    total = 0
-    for entry in [pid] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if entry == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total
 
 
 async def probe(port: int, token: str, count: int) -> list[float]:
@@ -114,7 +96,8 @@ def summary(latencies: list[float]) -> str:
     return f"p50 {statistics.median(ordered):6.1f} ms   p99 {p99:6.1f} ms   (n={len(ordered)})"
 
 
-async def run(port: int, server_pid: int, polls: int, probes: int, settings: Any) -> None:
+async def run(server: Server, polls: int, probes: int, settings: Any) -> None:
+    port = server.port
     setup = await Connection.open(port)
     token = (await setup.post("/v2/login/jwt/get", {"account": "bench", "pwd": "bench_pass_1234"}))["data"]["jwt"]
     started = time.monotonic()
@@ -122,7 +105,10 @@ async def run(port: int, server_pid: int, polls: int, probes: int, settings: Any
     print(f"qrlogin/create (QR code PNG, audit row): {(time.monotonic() - started) * 50:.1f} ms each")
     # The rest straight into the server's cache, by the service itself (LMDB is shared between processes):
     # creating them through the API would take longer than the measurement on a small machine.
-    service = QrLoginService(settings, make_cache(settings), audit=None)
+    # Under the database's identity, as server.py opens it: the server reads only its own keys.
+    init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
+    cache = make_cache(settings, database_identity(settings.DATABASE_URL))
+    service = QrLoginService(settings, cache, audit=None)
     for _ in range(polls - len(tickets)):
         ticket, poll_secret = await service.open_ticket("web", "127.0.0.1", "bench")
         tickets.append({"ticket": ticket, "poll_secret": poll_secret})
@@ -134,9 +120,9 @@ async def run(port: int, server_pid: int, polls: int, probes: int, settings: Any
     sent = [asyncio.create_task(c.post("/v2/qrlogin/poll", {"ticket": t["ticket"], "poll_secret": t["poll_secret"],
                                                            "wait": WAIT})) for c, t in zip(waiting, tickets)]
     await asyncio.sleep(2)  # every poll sent and parked
-    ticks, clock = cpu_ticks(server_pid), time.monotonic()
+    ticks, clock = server.cpu(), time.monotonic()
     busy = await probe(port, token, probes)
-    used = (cpu_ticks(server_pid) - ticks) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - clock)
+    used = (server.cpu() - ticks) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - clock)
     print(f"{len(sent)} polls waiting: {summary(busy)}   server CPU {used:.0%} of a core while probing")
     early = sum(task.done() for task in sent)
     woken = time.monotonic()
@@ -145,9 +131,9 @@ async def run(port: int, server_pid: int, polls: int, probes: int, settings: Any
     answer = await asyncio.wait_for(sent[0], 5)
     print(f"polls answered early: {early}; a scan woke its poll in {(time.monotonic() - woken) * 1000:.0f} ms "
           f"({answer['data']['state']})")
-    idle_ticks, clock = cpu_ticks(server_pid), time.monotonic()
+    idle_ticks, clock = server.cpu(), time.monotonic()
     await asyncio.sleep(2)
-    used = (cpu_ticks(server_pid) - idle_ticks) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - clock)
+    used = (server.cpu() - idle_ticks) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - clock)
     print(f"server CPU with {len(sent) - 1} polls waiting and nothing else: {used:.0%} of a core")
     for task in sent:
         task.cancel()
@@ -161,30 +147,21 @@ def main() -> int:
     parser.add_argument("--probes", type=int, default=400)
     args = parser.parse_args()
     runtime = Path(tempfile.mkdtemp(prefix="qrlogin-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_"))}
-    env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SECRET, JWT_SECRET="bench-jwt-secret-" + "0" * 32,
-               LOG_LEVEL="warning", PASSWORD_TIME_COST="1", PASSWORD_MEMORY_COST="1024")
-    subprocess.run([sys.executable, str(ROOT / "server.py"), "user:create", "--account", "bench", "--phone",
-                    "13800000000", "--password", "bench_pass_1234"], env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "--port", str(port), "--workers", "1"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Cheap password hashing: the one login here is setup, not what is measured.
+    cheap_hashes = {"PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "1024"}
+    server = None
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        settings = load_settings({"RUNTIME_DIR": str(runtime), "SIGN_SECRET": SECRET, "JWT_SECRET": env["JWT_SECRET"]})
-        asyncio.run(run(port, server.pid, args.polls, args.probes, settings))
+        admin(runtime, "user:create", "--account", "bench", "--phone", "13800000000", "--password", "bench_pass_1234",
+              **cheap_hashes)
+        server = Server("service", [sys.executable, str(ROOT / "server.py"), "--workers", "1"],
+                        server_env(runtime, **cheap_hashes), runtime / "bench-server.log")
+        server.wait_ready()
+        settings = load_settings({"RUNTIME_DIR": str(runtime), "SIGN_SECRET": SIGN_SECRET, "JWT_SECRET": JWT_SECRET})
+        asyncio.run(run(server, args.polls, args.probes, settings))
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        if server is not None:
+            # Parked polls hold uvicorn's graceful shutdown until they expire: no longer than before.
+            server.stop(grace=10)
         shutil.rmtree(runtime, ignore_errors=True)
     return 0
 
