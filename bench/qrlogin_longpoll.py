@@ -52,7 +52,7 @@ class Connection:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, port: int) -> "Connection":
+    async def open(cls, port: int) -> Connection:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
     async def post(self, path: str, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
@@ -132,7 +132,8 @@ async def run(port: int, server_pid: int, polls: int, probes: int, settings: Any
 
     waiting = [await Connection.open(port) for _ in tickets]
     sent = [asyncio.create_task(c.post("/v2/qrlogin/poll", {"ticket": t["ticket"], "poll_secret": t["poll_secret"],
-                                                           "wait": WAIT})) for c, t in zip(waiting, tickets)]
+                                                           "wait": WAIT}))
+            for c, t in zip(waiting, tickets, strict=True)]
     await asyncio.sleep(2)  # every poll sent and parked
     ticks, clock = cpu_ticks(server_pid), time.monotonic()
     busy = await probe(port, token, probes)

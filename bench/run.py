@@ -39,9 +39,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -121,7 +122,7 @@ def busy_ticks() -> int:
 
 
 HZ = os.sysconf("SC_CLK_TCK")
-RUNNING: list["Server"] = []          # servers this script started and has not stopped yet
+RUNNING: list[Server] = []            # servers this script started and has not stopped yet
 LOADS: list[subprocess.Popen] = []    # wrk processes this script started
 
 
@@ -403,7 +404,7 @@ class Wrk:
         self.process: subprocess.Popen | None = None
         self._early: list[str] = []
 
-    def start(self) -> "Wrk":
+    def start(self) -> Wrk:
         self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
         LOADS.append(self.process)

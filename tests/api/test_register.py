@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from app.common.error import answer
 from tests.api import codes
-from tests.support import Client, LiveServer, expect_error, expect_ok, sms_code, phone_index
+from tests.support import Client, LiveServer, expect_error, expect_ok, phone_index, sms_code
 
 DOC_PHONE = "13939265073"
 INVALID_PREFIX = "数据验证失败，原因如下："
@@ -226,7 +227,8 @@ def test_account_taken_and_phone_taken_differ() -> None:
 def test_password_rules(server: LiveServer, client: Client, password: str) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
-    message = expect_error(client.post("/login/register", body("PwRule", phone, code, password)), "v2", 60001, 9906, 400)
+    message = expect_error(client.post("/login/register", body("PwRule", phone, code, password)), "v2",
+                           60001, 9906, 400)
     assert message.startswith(INVALID_PREFIX) and "密码" in message, message
     # v1: the password field's code.
     expect_error(client.post("/v1/login/register", body("PwRule", phone, code, password)), "v1", 60001, 9906, 400)
