@@ -10,8 +10,9 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
@@ -73,23 +74,23 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
-def create_app(settings: Settings | Mapping[str, Any] | None = None) -> "Http":
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Http:
     """The ASGI application; `settings` is a Settings object or a dict of overrides."""
     import route.app  # noqa: F401 - declares the routes
     from app.common.auth import Auth
     from app.common.cache import make_cache
     from app.common.route import Route
     from app.common.sms import make_sms_driver
+    from app.container import Container
+    from app.dispatcher import Dispatcher
+    from app.http import Http
+    from app.model.database_identity import database_identity
     from app.service.audit import Audit
     from app.service.captcha import CaptchaService
     from app.service.login_guard import LoginGuard
     from app.service.registration import Registration
     from app.service.rsa_keys import RsaKeyStore
     from app.service.sms_code import SmsCodeService
-    from app.container import Container
-    from app.model.database_identity import database_identity
-    from app.dispatcher import Dispatcher
-    from app.http import Http
     from config.middleware import ALIAS
 
     settings = boot(settings)

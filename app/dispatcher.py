@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import re
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.common.client_ip import client_address
 from app.common.error import ApiException

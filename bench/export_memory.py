@@ -29,9 +29,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.common.sign import make_sign  # noqa: E402
 from processes import Server  # noqa: E402
 from service_setup import SIGN_SECRET, admin, server_env  # noqa: E402
+
+from app.common.sign import make_sign  # noqa: E402
 
 ACCOUNT, PHONE, PASSWORD = "benchadmin", "13800000000", "bench_pass_123456"
 

@@ -44,7 +44,8 @@ def signed_request(path: str, params: dict[str, Any], token: str | None = None) 
         sign = make_sign(params, SIGN_SECRET)
     else:  # SPEC §13.1, as the Python client signs
         from client.signing import hmac_sign
-        sign = hmac_sign(SIGN_SECRET, params["timestamp"], "", "POST", path, "", "application/json", authorization, body)
+        sign = hmac_sign(SIGN_SECRET, params["timestamp"], "", "POST", path, "", "application/json", authorization,
+                         body)
     headers = [(b"content-type", b"application/json"), (b"sign", sign.encode()),
                (b"content-length", str(len(body)).encode())]
     if SIGN_METHOD != "md5":

@@ -13,9 +13,10 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from processes import LOADS, ROOT
 from service_setup import SIGN_SECRET
@@ -87,7 +88,7 @@ class Wrk:
         self.process: subprocess.Popen | None = None
         self._early: list[str] = []
 
-    def start(self) -> "Wrk":
+    def start(self) -> Wrk:
         self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
         LOADS.append(self.process)

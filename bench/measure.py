@@ -10,8 +10,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cases import Case, Row
 from http_calls import expect_v2, post

@@ -76,7 +76,7 @@ def busy_ticks() -> int:
 
 
 HZ = os.sysconf("SC_CLK_TCK")
-RUNNING: list["Server"] = []          # servers this script started and has not stopped yet
+RUNNING: list[Server] = []          # servers this script started and has not stopped yet
 LOADS: list[subprocess.Popen] = []    # wrk processes this script started
 
 

@@ -28,14 +28,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.common.cache import make_cache  # noqa: E402
-from app.common.database import init_database  # noqa: E402
-from app.model.database_identity import database_identity  # noqa: E402
-from app.common.sign import make_sign  # noqa: E402
-from app.service.qrlogin import QrLoginService  # noqa: E402
-from config import load_settings  # noqa: E402
 from processes import Server  # noqa: E402
 from service_setup import JWT_SECRET, SIGN_SECRET, admin, server_env  # noqa: E402
+
+from app.common.cache import make_cache  # noqa: E402
+from app.common.database import init_database  # noqa: E402
+from app.common.sign import make_sign  # noqa: E402
+from app.model.database_identity import database_identity  # noqa: E402
+from app.service.qrlogin import QrLoginService  # noqa: E402
+from config import load_settings  # noqa: E402
 
 WAIT = 25
 
@@ -47,7 +48,7 @@ class Connection:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, port: int) -> "Connection":
+    async def open(cls, port: int) -> Connection:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
     async def post(self, path: str, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
@@ -118,7 +119,8 @@ async def run(server: Server, polls: int, probes: int, settings: Any) -> None:
 
     waiting = [await Connection.open(port) for _ in tickets]
     sent = [asyncio.create_task(c.post("/v2/qrlogin/poll", {"ticket": t["ticket"], "poll_secret": t["poll_secret"],
-                                                           "wait": WAIT})) for c, t in zip(waiting, tickets)]
+                                                           "wait": WAIT}))
+            for c, t in zip(waiting, tickets, strict=True)]
     await asyncio.sleep(2)  # every poll sent and parked
     ticks, clock = server.cpu(), time.monotonic()
     busy = await probe(port, token, probes)

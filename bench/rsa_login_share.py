@@ -53,7 +53,8 @@ def main(argv: list[str]) -> int:
         rsa_only = cpu_ms(lambda: rt.decrypt(store._unsealed[row.kid], rt.parse(value)[1]), args.rounds)
         argon = cpu_ms(lambda: passwords._verify_sync(stored, "secret_123"), args.rounds)
         passwords.close()
-    print(f"argon2id verify (t={settings.PASSWORD_TIME_COST}, m={settings.PASSWORD_MEMORY_COST} KiB): {argon:.2f} ms CPU")
+    print(f"argon2id verify (t={settings.PASSWORD_TIME_COST}, m={settings.PASSWORD_MEMORY_COST} KiB): "
+          f"{argon:.2f} ms CPU")
     print(f"RSA-OAEP-256 decrypt alone (2048-bit): {rsa_only:.2f} ms CPU")
     print(f"opening the field (key rows read + decrypt): {decrypt:.2f} ms CPU")
     print(f"decryption's share of a login's password work: {100 * decrypt / (decrypt + argon):.1f} %")

@@ -49,7 +49,8 @@ RESULTS = ROOT / "bench" / "results"
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark the login API against the bare stack (issue 8).")
     parser.add_argument("--duration", type=float, default=10, help="seconds measured per case (default 10)")
-    parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds per case (default 2; 1 with --quick)")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="warm-up seconds per case (default 2; 1 with --quick)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--login-connections", type=int, default=8,

@@ -165,7 +165,8 @@ class Bench(Measurer):
             seconds = 1.5 + self.warmup + self.duration + 3
             alone = next((r for r in self.rows if r.case == "test_signed_jwt" and r.workers == workers
                           and r.rps), None)
-            return self.measure(case, workers, server, load, guess=alone.rps * 1.5 if alone else None, during=lambda: Wrk(
+            guess = alone.rps * 1.5 if alone else None
+            return self.measure(case, workers, server, load, guess=guess, during=lambda: Wrk(
                 server.url, login, seconds, threads=1, connections=self.args.login_connections,
                 count=self.body_count(200 * workers, seconds), timeout="30s", work=self.work))
         return self.measure(case, workers, server, load)
@@ -190,11 +191,11 @@ class Bench(Measurer):
             got: list[tuple[float, float]] = []
             for k in range(rounds):
                 # Echo first, then signed first, and so on: a steady drift favours neither side.
-                def run_echo() -> Row:
-                    return self.measure(BY_NAME["echo"], workers, bare, echo_load, warm=k == 0, seconds=seconds)
+                def run_echo(warm: bool = k == 0) -> Row:
+                    return self.measure(BY_NAME["echo"], workers, bare, echo_load, warm=warm, seconds=seconds)
 
-                def run_test() -> Row:
-                    return self.measure(BY_NAME["test_signed_jwt"], workers, signed, test_load, warm=k == 0,
+                def run_test(warm: bool = k == 0) -> Row:
+                    return self.measure(BY_NAME["test_signed_jwt"], workers, signed, test_load, warm=warm,
                                         seconds=seconds)
 
                 if k % 2 == 0:
@@ -228,7 +229,8 @@ class Bench(Measurer):
             except Exception as exc:  # noqa: BLE001 - the service's figures still count
                 print(f"peer: {exc}", file=sys.stderr)
                 for workers in workers_list:
-                    self.rows.append(Row("peer_me", BY_NAME["peer_me"].title, workers, error=f"peer setup: {exc}"[:500]))
+                    error = f"peer setup: {exc}"[:500]
+                    self.rows.append(Row("peer_me", BY_NAME["peer_me"].title, workers, error=error))
                 del groups["peer"]
         for group in groups:  # databases first, so no worker count pays for building them
             if group not in ("bare", "peer"):

@@ -46,11 +46,13 @@ def main(argv: list[str]) -> int:
     for round_number in range(args.rounds):
         order = METHODS if round_number % 2 == 0 else METHODS[::-1]
         for method in order:
-            figures[method].append(cpu_per_request(method, args.requests, args.setting, args.tree / "bench" / "inproc.py"))
+            inproc = args.tree / "bench" / "inproc.py"
+            figures[method].append(cpu_per_request(method, args.requests, args.setting, inproc))
         print(f"round {round_number + 1}: " + ", ".join(f"{m} {figures[m][-1]:.1f} µs" for m in METHODS), flush=True)
     medians = {method: statistics.median(values) for method, values in figures.items()}
-    ratios = sorted(h / m for m, h in zip(figures["md5"], figures["hmac-sha256"]))
-    print(f"median CPU per signed /v2/test: md5 {medians['md5']:.1f} µs, hmac-sha256 {medians['hmac-sha256']:.1f} µs")
+    ratios = sorted(h / m for m, h in zip(figures["md5"], figures["hmac-sha256"], strict=True))
+    print(f"median CPU per signed /v2/test: md5 {medians['md5']:.1f} µs, "
+          f"hmac-sha256 {medians['hmac-sha256']:.1f} µs")
     print(f"hmac-sha256 / md5: {medians['hmac-sha256'] / medians['md5']:.3f} (ratio of medians); "
           f"per round min {ratios[0]:.3f}, median {statistics.median(ratios):.3f}, max {ratios[-1]:.3f}")
     return 0

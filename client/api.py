@@ -41,7 +41,7 @@ class Tokens:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Tokens":
+    def load(cls, path: Path) -> Tokens:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -19,7 +19,9 @@ class AccountCalls:
     def send_code(self, phone: str, scene: str = "register") -> Any:
         """An SMS code of `scene` (register, login, reset, change_phone: the last needs a login)."""
         params = {"phone": phone, "scene": scene}
-        return self.authed("/login/send/sms", params) if scene == "change_phone" else self.call("/login/send/sms", params)
+        if scene == "change_phone":
+            return self.authed("/login/send/sms", params)
+        return self.call("/login/send/sms", params)
 
     def login_sms(self, phone: str, code: str, **extra: Any) -> dict[str, Any]:
         """Log in (or sign up) with a `login` code: {jwt, refresh_jwt, uid, registered}; tokens kept."""
@@ -29,7 +31,7 @@ class AccountCalls:
         self.tokens = Tokens(access=data["jwt"], refresh=data["refresh_jwt"])
         return data
 
-    def rotate(self) -> "Tokens":
+    def rotate(self) -> Tokens:
         """Refresh with rotation: a new access and refresh JWT, the old refresh JWT used up."""
         from client.api import ApiError
 

@@ -5,7 +5,8 @@ import hashlib
 import json
 import secrets
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def value_text(value: Any) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization

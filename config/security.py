@@ -15,7 +15,9 @@ SETTINGS = [
     Setting("SMS_HOURLY_LIMIT", 1000, int, "SMS sends per hour in total"),
     Setting("SMS_CAPTCHA", False, bool, "`1` requires a captcha for send/sms too"),
     # Phones at rest (SPEC §13.3): AES-256-GCM and the blind index's HMAC keys are derived from it.
-    Setting("DATA_KEY", "", str, "key of the phone numbers stored encrypted (AES-256-GCM and a blind index); change it only with `python server.py data:rekey`", secret=True),
+    Setting("DATA_KEY", "", str,
+            "key of the phone numbers stored encrypted (AES-256-GCM and a blind index); "
+            "change it only with `python server.py data:rekey`", secret=True),
     Setting("CAPTCHA_TTL", 120, int, "seconds a captcha stays valid"),
     # Tests need a known answer; accepted only with APP_DEBUG=1, and the server warns at start.
     Setting("CAPTCHA_TEST_ANSWER", "", str, "makes every captcha's answer this value (only with APP_DEBUG=1)"),

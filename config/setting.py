@@ -6,9 +6,10 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from starlette.config import Config
 
@@ -152,7 +153,8 @@ def _derive(values: dict[str, Any]) -> None:
     if values["SMS_DRIVER"] == "webhook" and not values["SMS_WEBHOOK_URL"]:
         raise ConfigError("setting SMS_WEBHOOK_URL: the webhook SMS driver needs a URL")
     if values["CAPTCHA_TEST_ANSWER"] and not values["APP_DEBUG"]:
-        raise ConfigError("setting CAPTCHA_TEST_ANSWER: only allowed with APP_DEBUG=1 (it makes every captcha's answer known)")
+        raise ConfigError("setting CAPTCHA_TEST_ANSWER: only allowed with APP_DEBUG=1 "
+                          "(it makes every captcha's answer known)")
     try:
         steps = [int(step) for step in values["LOGIN_LOCK_STEPS"].split(",")]
         if not steps or min(steps) <= 0:
@@ -172,7 +174,8 @@ def _derive(values: dict[str, Any]) -> None:
     # A delivery that outlasts the lease could overlap the next holder's: keep it well inside.
     if values["WEBHOOK_TIMEOUT"] * 2 >= values["EVENTS_LEASE_TTL"]:
         raise ConfigError("setting WEBHOOK_TIMEOUT: must be under half of EVENTS_LEASE_TTL")
-    for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL", "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE",
+    for name in ("SIGN_WINDOW", "CAPTCHA_TTL", "LOGIN_WINDOW", "LOGIN_LOCK_AFTER", "LOGIN_CAPTCHA_AFTER", "TOKEN_TTL",
+                 "JWT_TTL", "REFRESH_TTL", "MAX_BODY_SIZE",
                  "REFRESH_REUSE_GRACE", "REFRESH_LIMIT",
                  "CACHE_MAP_SIZE"):
         if values[name] <= 0:

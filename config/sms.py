@@ -11,5 +11,6 @@ SETTINGS = [
     # Mainland mobile numbers by default; other markets set their own pattern.
     Setting("PHONE_PATTERN", r"^1[3-9]\d{9}$", str, "regular expression a phone number must match"),
     # SPEC §11: login/sms for an unknown phone signs it up (an account without a password).
-    Setting("SMS_LOGIN_REGISTER", True, bool, "`1` lets `login/sms` create an account for an unknown phone; `0` refuses it as a wrong code"),
+    Setting("SMS_LOGIN_REGISTER", True, bool,
+            "`1` lets `login/sms` create an account for an unknown phone; `0` refuses it as a wrong code"),
 ]

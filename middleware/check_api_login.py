@@ -1,7 +1,8 @@
 """CheckApiLogin (alias `checkLogin`): the request's token must be a live access token."""
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.common.auth import Auth
 from app.common.error import ApiException

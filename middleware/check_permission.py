@@ -6,7 +6,8 @@ never trusted here, so taking a role away works on the very next request in ever
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.common.database import db_read
 from app.common.error import ApiException

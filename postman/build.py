@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.common.error import BY_NAME  # noqa: E402
 from app.common import openapi  # noqa: E402
+from app.common.error import BY_NAME  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 COLLECTION = HERE / "login-api.postman_collection.json"

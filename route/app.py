@@ -57,7 +57,8 @@ Route.get("/openapi.json", "Docs/openapi")
 # The public keys of JWT_ALG = EdDSA / ES256 / RS256, for services that verify our tokens (SPEC §13.4)
 Route.get("/.well-known/jwks.json", "Jwks/keys")
 Route.get("/docs", "Docs/page")
-for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "docs.css", "docs.js", "sign.js", "md5.js"):
+for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "docs.css", "docs.js", "sign.js",
+              "md5.js"):
     Route.get(f"/docs/{asset}", "Docs/asset")
 
 # The QR login demo page (app/controller/qrpage.py): creates a ticket, shows its QR code, polls.

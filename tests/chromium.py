@@ -32,7 +32,7 @@ class Chromium:
         self.events: list[dict[str, Any]] = []
         self._next_id, self._buffer = 0, b""
 
-    def __enter__(self) -> "Chromium":
+    def __enter__(self) -> Chromium:
         self.profile = tempfile.mkdtemp(prefix="login-api-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
@@ -95,7 +95,7 @@ class Chromium:
                 return message.get("result", {})
             self.events.append(message)
 
-    def open(self, url: str) -> "Page":
+    def open(self, url: str) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, session)

@@ -1,8 +1,8 @@
 """Fixtures: a live server per test module, with a user ready to log in."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -21,8 +21,16 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.support import (DATA_KEY, JWT_SECRET, REDIS_URL, SIGN_SECRET, TEST_BACKEND, TEST_REDIS, create_database,
-                           drop_database)
+from tests.support import (
+    DATA_KEY,
+    JWT_SECRET,
+    REDIS_URL,
+    SIGN_SECRET,
+    TEST_BACKEND,
+    TEST_REDIS,
+    create_database,
+    drop_database,
+)
 
 # base url → the transport of the app behind it (tests.support.Client looks here first)
 TRANSPORTS: dict[str, RequestsShape] = {}

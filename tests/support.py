@@ -73,7 +73,8 @@ def drop_database(backend: str, name: str) -> None:
 
 def server_env(runtime: Path, **settings: Any) -> dict[str, str]:
     """The environment of a server under test: its own runtime folder and known secrets."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_", "DATA_KEY"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_", "DATA_KEY"))}
     env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SIGN_SECRET, JWT_SECRET=JWT_SECRET, DATA_KEY=DATA_KEY,
                LOG_LEVEL="warning")
     env.update({k: str(v) for k, v in settings.items()})

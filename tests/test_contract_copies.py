@@ -3,8 +3,6 @@ signature vectors (tests/data/) are copies kept in it. Where the shared folder t
 beside the repository (`../shared`, in the team's checkout), the copies must still equal it."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.support import ROOT

@@ -13,8 +13,16 @@ from typing import Any
 import pytest
 
 from app.command import COMMANDS
-from app.common.docs import (BLOCKS, read_block, render_commands, render_config, render_errors, render_readme,
-                             render_routes, stale_blocks)
+from app.common.docs import (
+    BLOCKS,
+    read_block,
+    render_commands,
+    render_config,
+    render_errors,
+    render_readme,
+    render_routes,
+    stale_blocks,
+)
 from app.common.error import Answer
 from app.common.route import Route, RouteRule
 from app.common.sign import canonical_string, make_sign
@@ -167,7 +175,8 @@ def test_python_snippet_logs_in_on_a_live_server(server: LiveServer, user: dict,
     snippet = _snippet()
     for pattern, value in ((r"^BASE_URL = .*$", f"BASE_URL = {server.url!r}"),
                            (r"^SECRET = .*$", f"SECRET = {SIGN_SECRET!r}"),
-                           (r"^USERNAME, PASSWORD = .*$", f"USERNAME, PASSWORD = {user['phone']!r}, {user['password']!r}")):
+                           (r"^USERNAME, PASSWORD = .*$",
+                            f"USERNAME, PASSWORD = {user['phone']!r}, {user['password']!r}")):
         snippet, count = re.subn(pattern, value, snippet, flags=re.M)
         assert count == 1, pattern
     exec(compile(snippet, "README.md", "exec"), {"__name__": "readme_snippet"})

@@ -10,14 +10,15 @@ infrastructure and are not walked. tests/test_readme.py checks the generated blo
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -94,7 +95,7 @@ class Walk:
             answer = client.post("/login/jwt/get", {"account": self.admin[0], "pwd": self.admin[1]}).json()
             assert answer["code"] == 200, answer
             self.admin_token = answer["data"]["jwt"]
-        for line, following in zip(lines, lines[1:]):
+        for line, following in itertools.pairwise(lines):
             request, answer = re.match(r"POST (\S+)\s+(\{.*\})$", line), re.match(r"→ (2\d\d) ", following)
             if request and answer:
                 response = client.post(request.group(1), json.loads(request.group(2)), token=self.admin_token)

@@ -9,8 +9,9 @@ from app.command.support import fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--new-key", help="the new DATA_KEY (default: a random one, written to runtime/secrets/data_key); "
-                                          "needed when DATA_KEY is set in the environment")
+    parser.add_argument("--new-key",
+                        help="the new DATA_KEY (default: a random one, written to runtime/secrets/data_key); "
+                             "needed when DATA_KEY is set in the environment")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> int:
     settings = boot()
     pending = EventOutbox.select().count()
     lease = EventLease.get_or_none(EventLease.name == LEASE)
-    print(f"{pending} event(s) pending" + ("" if settings.WEBHOOK_URL else " (WEBHOOK_URL is unset: none are recorded)"))
+    print(f"{pending} event(s) pending"
+          + ("" if settings.WEBHOOK_URL else " (WEBHOOK_URL is unset: none are recorded)"))
     if lease is not None and lease.holder:
         state = "holds" if lease.expires_at > time.time() * 1000 else "held (expired)"
         print(f"consumer: {lease.holder} {state} the lease until {_when(lease.expires_at)}")

@@ -1,4 +1,4 @@
-"""Make a new current JWT signing key (JWT_ALG EdDSA / ES256 / RS256); older keys keep verifying until their tokens expire."""
+"""Make a new current JWT signing key (JWT_ALG EdDSA / ES256 / RS256); older keys keep verifying until their tokens expire."""  # noqa: E501 - the command's one-line help, as `help` and the README print it
 from __future__ import annotations
 
 import argparse

@@ -14,9 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from server import ROOT, boot
-
     from app.http_protocol import CoalescingHttpToolsProtocol
+    from server import ROOT, boot
 
     # Migrate and generate secrets once in the parent, so workers start on a ready database.
     settings = boot()
@@ -29,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         prepare_multiprocess_dir(settings.RUNTIME_DIR, args.port)
     from app.common.request_id import uvicorn_json_config
 
-    log_config = uvicorn_json_config(settings.LOG_LEVEL) if settings.LOG_FORMAT == "json" else uvicorn.config.LOGGING_CONFIG
+    log_config = (uvicorn_json_config(settings.LOG_LEVEL) if settings.LOG_FORMAT == "json"
+                  else uvicorn.config.LOGGING_CONFIG)
     uvicorn.run("server:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 app_dir=str(ROOT), log_level=settings.LOG_LEVEL.lower(), loop="uvloop", log_config=log_config,
                 http=CoalescingHttpToolsProtocol if settings.HTTP_COALESCE_WRITES else "httptools",

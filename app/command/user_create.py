@@ -15,9 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.common.database import write_transaction
     from app.common.error import ApiException
     from app.common.password import Passwords
-    from app.common.database import write_transaction
     from app.model.role import ADMIN_ROLE, Role
     from app.model.user import User, account_key
     from app.model.user_role import UserRole

@@ -31,8 +31,8 @@ from app.model.base import db
 from app.model.session import Session
 from app.model.token import Token
 from app.model.user import User
-from app.service.session import SessionMeta, apply_policy_sync
 from app.service import events
+from app.service.session import SessionMeta, apply_policy_sync
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
@@ -84,7 +84,7 @@ def jwt_keyring(settings: Any) -> Keyring | None:
 
 
 class Auth:
-    _instance: "Auth | None" = None
+    _instance: Auth | None = None
 
     def __init__(self, settings: Any):
         self.settings = settings
@@ -113,14 +113,14 @@ class Auth:
                            f"WHERE ur.uid = {p} ORDER BY ur.role_id")
 
     @classmethod
-    def instance(cls) -> "Auth":
+    def instance(cls) -> Auth:
         """The process's Auth service, made by the app factory."""
         if cls._instance is None:
             raise RuntimeError("Auth is not initialised: build the app with create_app()")
         return cls._instance
 
     @classmethod
-    def install(cls, settings: Any) -> "Auth":
+    def install(cls, settings: Any) -> Auth:
         if cls._instance is not None:
             cls._instance.close()
         cls._instance = cls(settings)
@@ -183,7 +183,8 @@ class Auth:
             refresh = None
         else:
             access = driver.issue(uid=user.id, sid=sid, kind="access", ttl=self.settings.JWT_TTL, rid=rid, now=now)
-            refresh = driver.issue(uid=user.id, sid=sid, kind="refresh", ttl=self.settings.REFRESH_TTL, rid=rid, now=now)
+            refresh = driver.issue(uid=user.id, sid=sid, kind="refresh", ttl=self.settings.REFRESH_TTL, rid=rid,
+                                   now=now)
         session_end = max(t.expire_at for t in (access, refresh) if t is not None)
         await db_write(self._store_session, user.id, sid, now, session_end, [access, refresh], meta or SessionMeta())
         return LoginResult(user=user, access=access, refresh=refresh)

@@ -9,12 +9,12 @@ import importlib
 import inspect
 import os
 import re
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from app.common.error import CATALOG, V1_FIELD_CODES, Answer
 from app.common.route import Route, RouteRule
-from config import Setting, all_settings
-from config import setting as setting_module
+from config import Setting, all_settings, setting as setting_module
 
 
 def _cell(text: Any) -> str:
@@ -190,5 +190,5 @@ def render_readme(text: str) -> str:
     for name in BLOCKS:
         read_block(text, name)  # raises when the markers are missing
         body = _block_body(name)
-        text = _block_pattern(name).sub(lambda m: m.group(1) + body + m.group(3), text, count=1)
+        text = _block_pattern(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), text, count=1)
     return text

@@ -6,8 +6,8 @@ first imported, so the serve command must announce the folder before anything im
 from __future__ import annotations
 
 import os
-import sys
 import shutil
+import sys
 from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

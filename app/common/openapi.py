@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from app.common.error import BY_NAME, CATALOG, V1_FIELD_CODES, Answer
 from app.common.permission import PERMISSION_PATTERN

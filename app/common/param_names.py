@@ -6,7 +6,8 @@ refused in the query string, which proxies, access logs and browser histories ke
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from app.common.error import ApiException
 from app.common.text import Text

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 # What a permission string may look like: `*`, `role/create`, `role/*`.
 PERMISSION_PATTERN = re.compile(r"^(\*|[a-z0-9_.-]+(/[a-z0-9_.-]+)*(/\*)?)$")

@@ -6,7 +6,8 @@ twice), so no input reaches a controller half-read and none becomes a 500.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from app.common.error import ApiException

@@ -20,7 +20,7 @@ class RouteRule:
     target: str
     middlewares: list[str] = field(default_factory=list)
 
-    def middleware(self, *names: str) -> "RouteRule":
+    def middleware(self, *names: str) -> RouteRule:
         """Run these middleware aliases (config/middleware.py) before the action."""
         self.middlewares.extend(names)
         return self

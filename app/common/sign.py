@@ -5,7 +5,8 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def _value_text(value: Any) -> str:

@@ -10,7 +10,7 @@ class Text(NamedTuple):
     zh: str
     en: str
 
-    def format(self, **fields: object) -> "Text":
+    def format(self, **fields: object) -> Text:
         return Text(self.zh.format(**fields), self.en.format(**fields))
 
     def pick(self, lang: str) -> str:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.common.error import ApiException
+from app.common.error import ApiException, answer
 from app.common.response import JsonResponse, render
-from app.common.error import answer
 from app.common.sign import replay_key, signed_text
 from app.common.sign_hmac import canonical_request, hmac_sign_matches, make_hmac_sign
 from app.common.text import Text
-from app.service.password_transport import open_password_fields
 from app.request import ApiRequest
+from app.service.password_transport import open_password_fields
 from app.validate.base import BaseValidate
 
 _NONCE_BAD = Text("nonce 必须是 8-64 位字母、数字、_ 或 -", "nonce must be 8-64 characters of letters, digits, _ or -")

@@ -9,7 +9,8 @@ from app.model.base import BaseModel, now
 class AuditLog(BaseModel):
     id = AutoField()
     created_at = IntegerField(default=now, index=True)
-    # login, token, sms, role, … and what happened to it: ok, failed, locked, issued, refreshed, revoked, sent, refused, changed
+    # login, token, sms, role, … and what happened to it: ok, failed, locked, issued, refreshed, revoked, sent,
+    # refused, changed
     event = CharField(max_length=32)
     outcome = CharField(max_length=32)
     uid = IntegerField(null=True, index=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from peewee import MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 
@@ -15,13 +15,13 @@ from app.common.database import write_transaction
 from app.model.audit_log import AuditLog
 from app.model.base import db
 from app.model.database_identity import DatabaseIdentity, create_identity
+from app.model.role import ADMIN_ROLE, Role
 from app.model.schema_version import SchemaVersion
 from app.model.session import Session
-from app.model.role import ADMIN_ROLE, Role
 from app.model.sms_code import SmsCode
-from app.model.user_role import UserRole
 from app.model.token import Token
 from app.model.user import User
+from app.model.user_role import UserRole
 
 log = logging.getLogger("login_api.migration")
 
@@ -44,7 +44,8 @@ def _create_never_reusing_ids(model: type) -> None:
         db.create_tables([model], safe=True)
         return
     sql, params = model._schema._create_table(safe=True).query()
-    db.execute_sql(sql.replace('"id" INTEGER NOT NULL PRIMARY KEY', '"id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT', 1),
+    db.execute_sql(sql.replace('"id" INTEGER NOT NULL PRIMARY KEY',
+                               '"id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT', 1),
                    params)
     model._schema.create_indexes(safe=True)
 

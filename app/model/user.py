@@ -63,6 +63,6 @@ class User(BaseModel):
         return super().save(*args, **kwargs)
 
     @classmethod
-    def find_by_identity(cls, identity: str) -> "User | None":
+    def find_by_identity(cls, identity: str) -> User | None:
         """The user whose account (any case or width) or phone is `identity`."""
         return cls.get_or_none((cls.account_key == account_key(identity)) | (cls.phone_index == identity.strip()))

@@ -63,7 +63,8 @@ def delete_user_sync(uid: int) -> bool:
         end_sessions_sync(uid)
         Token.update(revoked=1).where((Token.uid == uid) & (Token.revoked == 0)).execute()
         (AuditLog.update(account=None)
-         .where((AuditLog.uid == uid) | (AuditLog.account == events.mask_phone(user.phone)) | (AuditLog.account == user.account))
+         .where((AuditLog.uid == uid) | (AuditLog.account == events.mask_phone(user.phone))
+                | (AuditLog.account == user.account))
          .execute())
         gone = f"deleted:{uid}"  # ':' is in no valid account or phone, so nobody can log in as it
         User.update(account=gone, account_key=gone, phone=gone, phone_index=gone, password_hash="", status=DELETED,

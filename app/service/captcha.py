@@ -37,7 +37,7 @@ class CaptchaService:
 
     def _digest(self, captcha_id: str, answer: str) -> str:
         """HMAC of the id and the answer: one captcha's digest says nothing of another's."""
-        message = f"{captcha_id}:{answer.strip().upper()}".encode("utf-8")
+        message = f"{captcha_id}:{answer.strip().upper()}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     async def create(self) -> dict[str, str]:

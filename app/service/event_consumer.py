@@ -158,7 +158,7 @@ class EventConsumer:
             # In a thread, so the service's own requests go on meanwhile; abandoned after the timeout.
             status = await asyncio.wait_for(anyio.to_thread.run_sync(
                 _post, self.settings.WEBHOOK_URL, body, headers, timeout, abandon_on_cancel=True), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return f"no answer in {timeout}s"
         except Exception as exc:  # noqa: BLE001 - refused, reset, DNS…: all retried
             return f"{type(exc).__name__}: {exc}"

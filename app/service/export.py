@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, AsyncIterator, Callable, Iterator
+from typing import IO, Any
 
 import anyio.to_thread
 
@@ -63,7 +64,7 @@ def batches(sheet: Sheet, filters: dict[str, Any], max_rows: int | None = None) 
         # would cost more than the query itself.
         cursor = db.execute(base.where(key > last).order_by(key).limit(size))
         names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         cursor.close()
         if rows:
             yield rows

@@ -16,10 +16,10 @@ from app.common.keyed_lock import KeyedLock
 from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
 from app.request import ApiRequest
-from app.validate.base import BaseValidate
-from app.service.audit import Audit, printable
 from app.service import events
+from app.service.audit import Audit, printable
 from app.service.captcha import CaptchaService
+from app.validate.base import BaseValidate
 
 DAY = 86400
 # The ceiling no setting can lift (issue: never more than 100 failed attempts per account per hour).
@@ -125,5 +125,6 @@ class LoginGuard:
             await self.cache.delete(f"fail:{key}")
             metrics.LOCKOUTS.inc()
             if key.startswith("u"):  # a user's lock; names nobody has are counted alike but are no account
-                await events.publish("account.locked", {"uid": int(key[1:]), "seconds": steps[min(level, len(steps)) - 1]})
+                await events.publish("account.locked",
+                                     {"uid": int(key[1:]), "seconds": steps[min(level, len(steps)) - 1]})
         return "locked"

@@ -6,7 +6,7 @@ Every function here runs inside the write transaction of the change it guards, a
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from app.common.database import is_sqlite
 from app.common.error import ApiException

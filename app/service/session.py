@@ -38,7 +38,7 @@ class SessionMeta:
     user_agent: str | None = None
 
     @classmethod
-    def of(cls, request: Any, data: dict[str, Any], platform: str = "other") -> "SessionMeta":
+    def of(cls, request: Any, data: dict[str, Any], platform: str = "other") -> SessionMeta:
         """The validated `platform`/`device` of a login request, with its address and User-Agent."""
         agent = request.headers.get("user-agent") or None
         return cls(platform=data.get("platform") or platform, device=data.get("device") or None,

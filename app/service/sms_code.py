@@ -36,7 +36,7 @@ class SmsCodeService:
         self._key = hashlib.sha256(b"sms-code:" + settings.JWT_SECRET.encode("utf-8")).digest()
 
     def code_hash(self, phone: str, code: str) -> str:
-        return hmac.new(self._key, f"{phone}:{code}".encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.new(self._key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
     def _seconds_to_midnight(self, now: float) -> tuple[int, int]:
         """(start of today, seconds until tomorrow) in APP_TIMEZONE: the daily cap's window."""
@@ -114,7 +114,8 @@ class SmsCodeService:
         if SmsCode.update(attempts=SmsCode.attempts + 1).where(unburned & (SmsCode.attempts < limit)).execute() != 1:
             return None  # its tries are all taken: not compared at all
         if hmac.compare_digest(row.code_hash, self.code_hash(phone, code)):
-            SmsCode.update(attempts=SmsCode.attempts - 1).where((SmsCode.id == row.id) & (SmsCode.attempts > 0)).execute()
+            (SmsCode.update(attempts=SmsCode.attempts - 1)
+             .where((SmsCode.id == row.id) & (SmsCode.attempts > 0)).execute())
             return row.id
         # The try that reached the limit burns the code, so a new one may be sent at once.
         SmsCode.update(used_at=now).where(unburned & (SmsCode.attempts >= limit)).execute()

@@ -31,7 +31,8 @@ class Admin(BaseValidate):
         "format": Text("导出格式", "format"),
     }
     message = {
-        "event.regex": Text("事件只能是小写字母、数字、_ 和 .", "event may hold only lowercase letters, digits, _ and ."),
+        "event.regex": Text("事件只能是小写字母、数字、_ 和 .",
+                            "event may hold only lowercase letters, digits, _ and ."),
         "status.in": Text("状态只能是 0（禁用）或 1（正常）", "status must be 0 (disabled) or 1 (active)"),
     }
     scene = {

@@ -6,15 +6,16 @@
         message = {"username.require": Text("用户名必填", "username is required")}
         scene = {"login": ["username", "password"]}
 
-A scene entry ending in `?` makes a required field optional in that scene. A rule string splits on `|`; a rule whose argument holds `|` (a regex) is given in a list
-instead: `["require", ("regex", r"^(a|b)$")]`. The first failing rule of the first failing
-field raises ApiException("PARAM_INVALID", field=name, reason=Text), which the exception
-handler renders with the field's v1 code or v2's 9906.
+A scene entry ending in `?` makes a required field optional in that scene. A rule string splits on `|`;
+a rule whose argument holds `|` (a regex) is given in a list instead: `["require", ("regex", r"^(a|b)$")]`.
+The first failing rule of the first failing field raises ApiException("PARAM_INVALID", field=name,
+reason=Text), which the exception handler renders with the field's v1 code or v2's 9906.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from app.common.error import ApiException
 from app.common.request_input import MAX_DEPTH, TooDeep, decode_json_value
@@ -101,7 +102,8 @@ class BaseValidate:
         names = self.scene[scene] if scene else list(self._parsed)
         clean: dict[str, Any] = {}
         for entry in names:
-            # A scene may list `title?`: the field's rules apply, but it may be left out (ThinkPHP's remove('title', 'require')).
+            # A scene may list `title?`: the field's rules apply, but it may be left out
+            # (ThinkPHP's remove('title', 'require')).
             optional = entry.endswith("?")
             name = entry.rstrip("?")
             rules = self._parsed[name]

@@ -33,7 +33,8 @@ class Role(BaseValidate):
         "permissions": Text("权限列表", "permissions"), "rid": Text("角色ID列表", "rid"),
     }
     message = {
-        "name.regex": Text("角色名只能是小写字母开头的字母、数字、_ 和 -", "name must be lowercase letters, digits, _ or -, starting with a letter"),
+        "name.regex": Text("角色名只能是小写字母开头的字母、数字、_ 和 -",
+                           "name must be lowercase letters, digits, _ or -, starting with a letter"),
         "permissions.permissionList": Text("权限列表必须是最多 100 个形如 role/create、role/* 或 * 的字符串",
                                            "permissions must be at most 100 strings like role/create, role/* or *"),
         "title.plainText": Text("角色标题不能含控制字符", "title must not hold control characters"),

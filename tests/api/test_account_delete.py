@@ -3,14 +3,24 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from app.service.events import mask_phone
 from tests.api.lifecycle import (
-    FAST, LOGIN_FAILED, OLD_PASSWORD_WRONG, SMS_CODE_WRONG, TOKEN_INVALID, code_for, jwt_login, new_phone,
-    password_user, sms_login)
+    FAST,
+    LOGIN_FAILED,
+    OLD_PASSWORD_WRONG,
+    SMS_CODE_WRONG,
+    TOKEN_INVALID,
+    code_for,
+    jwt_login,
+    new_phone,
+    password_user,
+    sms_login,
+)
 from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, phone_index
 
 
@@ -47,7 +57,8 @@ def test_delete_ends_every_session_and_frees_account_and_phone(server: LiveServe
     assert server.query("SELECT event, account FROM audit_log WHERE uid = ? AND account IS NOT NULL",
                         me["uid"]) == []
     assert server.query("SELECT COUNT(*) FROM audit_log WHERE account = ? AND created_at < "
-                        "(SELECT MAX(created_at) FROM audit_log WHERE event = 'account')", mask_phone(me["phone"])) == [(0,)]
+                        "(SELECT MAX(created_at) FROM audit_log WHERE event = 'account')",
+                        mask_phone(me["phone"])) == [(0,)]
 
 
 def test_a_wrong_password_deletes_nothing(server: LiveServer, me: dict[str, Any], client: Client) -> None:

@@ -78,7 +78,8 @@ def test_list_masks_phones_and_filters(server: LiveServer, client: Client, root:
                          version)
     assert [r["uid"] for r in by_phone["list"]] == [person["uid"]]
     # Phones are stored encrypted (SPEC §13.3): only a whole number is found, through its blind index.
-    part = expect_ok(admin_call(client, version, "user/list", {"keyword": person["phone"][-6:]}, root[version]), version)
+    part = expect_ok(admin_call(client, version, "user/list", {"keyword": person["phone"][-6:]}, root[version]),
+                     version)
     assert part["total"] == 0
     # LIKE's wildcards in a keyword match only themselves
     assert expect_ok(admin_call(client, version, "user/list", {"keyword": "%"}, root[version]), version)["total"] == 0
@@ -208,7 +209,8 @@ def test_audit_list_filters(server: LiveServer, client: Client, root: dict[str, 
     newest = data["list"][0]["created_at"]
     assert expect_ok(admin_call(client, version, "audit/list", {"uid": person["uid"], "since": newest + 1},
                                 root[version]), version)["total"] == 0
-    assert expect_ok(admin_call(client, version, "audit/list", {"uid": person["uid"], "event": "login", "until": newest},
+    assert expect_ok(admin_call(client, version, "audit/list",
+                                {"uid": person["uid"], "event": "login", "until": newest},
                                 root[version]), version)["total"] == 3
     # a phone typed at login is masked like any phone
     client.post("/v1/login", {"username": person["phone"], "password": "wrong_pass"})

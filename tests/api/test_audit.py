@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-import requests
 
 from tests.support import JWT_SECRET, SIGN_SECRET, Client, LiveServer, expect_error, expect_ok
 
@@ -77,7 +77,7 @@ def story(server: LiveServer) -> dict[str, Any]:
 def rows(server: LiveServer, where: str = "1 = 1", *params: Any) -> list[dict[str, Any]]:
     columns = ("id", "created_at", "event", "outcome", "uid", "account", "ip", "detail")
     found = server.query(f"SELECT {', '.join(columns)} FROM audit_log WHERE {where} ORDER BY id", *params)
-    return [dict(zip(columns, row)) for row in found]
+    return [dict(zip(columns, row, strict=True)) for row in found]
 
 
 def secrets_of(story: dict[str, Any]) -> dict[str, str]:

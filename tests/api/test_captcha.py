@@ -12,20 +12,20 @@ import base64
 import hashlib
 import io
 import itertools
-import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 from PIL import Image
 
-from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, free_port, server_env, phone_index
+from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, free_port, phone_index, server_env
 
 ANSWER = "ABCD"
 PASSWORD = "right_pass_1"

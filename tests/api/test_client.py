@@ -8,8 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -159,7 +159,8 @@ def test_readme_shows_the_client_and_its_example_runs(server: LiveServer, user: 
     for command in ("login", "status", "refresh", "logout"):
         assert f"python -m client {command}" in readme
     [snippet] = re.findall(r"^```py\n(from client import.*?)^```$", readme, re.S | re.M)
-    snippet = snippet.replace('"http://127.0.0.1:8000"', repr(server.url)).replace('secret="…"', f"secret={SIGN_SECRET!r}")
+    snippet = (snippet.replace('"http://127.0.0.1:8000"', repr(server.url))
+               .replace('secret="…"', f"secret={SIGN_SECRET!r}"))
     assert user["account"] == "Foo"  # the example's user; tests/test_readme_walk.py runs it with its password
     snippet, count = re.subn(r'api\.login\("Foo", "123456"\)', f'api.login("Foo", {user["password"]!r})', snippet)
     assert count == 1

@@ -1,7 +1,7 @@
 """The Python client's account lifecycle calls (client/lifecycle.py) against a live server."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -150,7 +150,7 @@ def test_readme_shows_the_docs_page() -> None:
     assert "<http://127.0.0.1:8000/docs>" in readme and "`/openapi.json`" in readme
 
 
-def _open_operation(page: "Page", operation_id: str) -> str:
+def _open_operation(page: Page, operation_id: str) -> str:
     """Expands an operation and presses "Try it out"; the CSS selector of its block."""
     block = f"#operations-{operation_id.split('_', 1)[0]}-{operation_id}"
     page.eval(f"document.querySelector('{block} .opblock-summary-control').click()")
@@ -160,7 +160,7 @@ def _open_operation(page: "Page", operation_id: str) -> str:
     return block
 
 
-def _execute(page: "Page", block: str) -> tuple[int, dict]:
+def _execute(page: Page, block: str) -> tuple[int, dict]:
     """Presses Execute; the live response's status and JSON body."""
     page.eval(f"document.querySelector('{block} .execute').click()")
     status = page.wait_for(f"(document.querySelector('{block} .live-responses-table tr.response .response-col_status')"
@@ -233,7 +233,8 @@ def test_try_it_out_signs_with_hmac_when_chosen(server: LiveServer, user: dict) 
         assert page.eval("document.getElementById('canonical').textContent").startswith("LOGIN-HMAC-SHA256")
         access = body["data"]["jwt"]
         page.eval("document.querySelector('.auth-wrapper .authorize').click()")
-        assert page.wait_for("(i => i && (i.focus(), true))(document.querySelector('.auth-container input[type=text]'))")
+        assert page.wait_for("(i => i && (i.focus(), true))"
+                             "(document.querySelector('.auth-container input[type=text]'))")
         page.type(access)
         page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
         page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -235,7 +236,8 @@ def envelope_of(response: requests.Response, version: str) -> dict[str, Any]:
 
 ODD_VALUES: list[Any] = [
     None, "", " ", True, False, 0, -1, 1.5, -0.0, 10**30, -(10**300), 1e308, [], {}, [[[[]]]], [None],
-    {"$gt": ""}, {"a": {"b": {"c": [1, 2, {"d": None}]}}}, "中文用户名", "😀" * 10, "\u0000", "a\u0000b", "\n", "a" * 20000,
+    {"$gt": ""}, {"a": {"b": {"c": [1, 2, {"d": None}]}}}, "中文用户名", "😀" * 10, "\u0000", "a\u0000b", "\n",
+    "a" * 20000,
     "' OR '1'='1", "${jndi:ldap://x}", "<script>alert(1)</script>", "../../etc/passwd", "%s%s%s", "{reason}",
     "{account}", "0x1f", "1e3", "Foo\u200b",
 ]

@@ -6,11 +6,10 @@ the caller holds `user/export_pii`; rows come in id order, across many batches.
 """
 from __future__ import annotations
 
-import time
-
 import csv
 import io
 import re
+import time
 from typing import Any
 
 import openpyxl

@@ -10,7 +10,7 @@ import http.client
 import json
 import secrets
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

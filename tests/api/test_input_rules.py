@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from tests.api import codes
 from tests.conftest import PASSWORD
-from tests.support import Client, LiveServer, expect_error, expect_ok, make_sign, SIGN_SECRET
+from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, make_sign
 
 VERSIONS = ["v1", "v2"]
 

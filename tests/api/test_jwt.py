@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jwt as pyjwt
 import pytest
 
-from tests.support import (JWT_SECRET, Client, LiveServer, expect_error, expect_ok, register_user)
+from tests.support import JWT_SECRET, Client, LiveServer, expect_error, expect_ok, register_user
 
 # Per-address limits are not what this module tests.
 SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,

@@ -11,7 +11,8 @@ import base64
 import json
 import time
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import jwt as pyjwt
 import pytest
@@ -107,7 +108,8 @@ def _forgeries() -> dict[str, Callable[[dict[str, Any]], str]]:
         "tampered type": lambda v: tamper(v["refresh"], type="access"),
         "tampered rid": lambda v: tamper(v["access"], rid=["1"]),
         "signature stripped": lambda v: v["access"].rsplit(".", 1)[0] + ".",
-        "signature of another token": lambda v: v["access"].rsplit(".", 1)[0] + "." + v["other_access"].rsplit(".", 1)[1],
+        "signature of another token":
+            lambda v: v["access"].rsplit(".", 1)[0] + "." + v["other_access"].rsplit(".", 1)[1],
         # alg: none, with and without an empty signature, in the usual spellings.
         "alg none": lambda v: b64json({"alg": "none", "typ": "JWT"}) + "." + b64json(claims_of(v["access"])) + ".",
         "alg None": lambda v: b64json({"alg": "None", "typ": "JWT"}) + "." + b64json(claims_of(v["access"])) + ".",

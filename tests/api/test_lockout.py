@@ -14,7 +14,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -170,7 +171,7 @@ def test_a_phone_tells_nothing_of_its_accounts_failures(server: LiveServer, clie
     for version in VERSIONS:
         answers = [login(client, version, phone, "wrong_pass_1", captcha=False)
                    for phone in (carol["phone"], stranger)]
-        for phone, response in zip((carol["phone"], stranger), answers):
+        for phone, response in zip((carol["phone"], stranger), answers, strict=True):
             refused(response, version, phone)
 
 
@@ -246,7 +247,7 @@ def test_unknown_wrong_and_disabled_answer_alike(server: LiveServer, client: Cli
     answers = [login(client, version, identity, password, captcha=False, path=path, headers=headers)
                for identity, password in cases]
     bodies = []
-    for (identity, _), response in zip(cases, answers):
+    for (identity, _), response in zip(cases, answers, strict=True):
         expect_error(response, version, *LOGIN_FAILED)
         body = response.json()
         if version == "v2":

@@ -6,8 +6,8 @@ import itertools
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -1,13 +1,25 @@
 """password/change, password/reset and phone/change (SPEC §11)."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.api.lifecycle import (
-    FAST, LOGIN_FAILED, OLD_PASSWORD_WRONG, PHONE_TAKEN, SMS_CODE_WRONG, TOKEN_INVALID, code_for, jwt_login,
-    new_phone, password_user, sessions, sms_login)
+    FAST,
+    LOGIN_FAILED,
+    OLD_PASSWORD_WRONG,
+    PHONE_TAKEN,
+    SMS_CODE_WRONG,
+    TOKEN_INVALID,
+    code_for,
+    jwt_login,
+    new_phone,
+    password_user,
+    sessions,
+    sms_login,
+)
 from tests.support import Client, LiveServer, expect_error, expect_ok
 
 

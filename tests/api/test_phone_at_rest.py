@@ -4,14 +4,25 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from tests.api.lifecycle import FAST, LOGIN_FAILED, code_for, jwt_login, new_phone
-from tests.support import (ROOT, TEST_BACKEND, Client, LiveServer, create_database, drop_database, expect_error,
-                           expect_ok, phone_index, register_user)
+from tests.support import (
+    ROOT,
+    TEST_BACKEND,
+    Client,
+    LiveServer,
+    create_database,
+    drop_database,
+    expect_error,
+    expect_ok,
+    phone_index,
+    register_user,
+)
 
 PASSWORD = "rest_pass_1"
 

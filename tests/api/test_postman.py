@@ -9,7 +9,6 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,18 +39,25 @@ const md5 = (s) => crypto.createHash("md5").update(s, "utf8").digest("hex");
 const words = (b) => ({ bytes: b, toString: () => b.toString("hex") });
 const cryptoJs = { MD5: (s) => ({ toString: () => md5(s) }),
                    SHA256: (s) => words(crypto.createHash("sha256").update(s, "utf8").digest()),
-                   HmacSHA256: (m, k) => words(crypto.createHmac("sha256", typeof k === "string" ? Buffer.from(k, "utf8") : k.bytes)
-                                                   .update(m, "utf8").digest()) };
+                   HmacSHA256: (m, k) => words(crypto
+                       .createHmac("sha256", typeof k === "string" ? Buffer.from(k, "utf8") : k.bytes)
+                       .update(m, "utf8").digest()) };
 function run(vars, raw, query, given, path) {
   const headers = Object.assign({}, given || {});
   const body = { mode: "raw", raw: raw, update(o) { this.mode = o.mode; this.raw = o.raw; } };
   const pm = {
-    variables: { get: (k) => vars[k], replaceIn: (s) => String(s).replace(/\{\{(\w+)\}\}/g, (_, k) => vars[k] === undefined ? "" : vars[k]) },
+    variables: { get: (k) => vars[k],
+                 replaceIn: (s) => String(s).replace(/\{\{(\w+)\}\}/g,
+                                                     (_, k) => vars[k] === undefined ? "" : vars[k]) },
     request: { body: body, url: { query: { each: (f) => query.forEach(f) }, path: path || ["v2", "test"] },
                headers: { upsert: (h) => { headers[h.key] = h.value; },
                           each: (f) => Object.keys(headers).forEach((k) => f({ key: k, value: headers[k] })) } },
   };
-  const context = vm.createContext({ pm, require: (name) => { if (name !== "crypto-js") throw new Error(name); return cryptoJs; },
+  const context = vm.createContext({ pm,
+                                     require: (name) => {
+                                       if (name !== "crypto-js") throw new Error(name);
+                                       return cryptoJs;
+                                     },
                                      Date, Math, JSON, Object, Array, Number, String, isFinite, parseInt });
   vm.runInContext(script, context);
   return { context, body: body.raw, headers };
@@ -127,7 +133,7 @@ def test_environment_file() -> None:
 @pytest.mark.skipif(not NODE, reason="node is not installed")
 def test_js_signer_agrees_with_the_sign_vectors() -> None:
     result = run_node([])
-    for vector, got in zip(VECTORS, result["vectors"]):
+    for vector, got in zip(VECTORS, result["vectors"], strict=True):
         assert got == {"canonical": vector["canonical"], "sign": vector["sign"]}
 
 
@@ -143,7 +149,7 @@ def test_prerequest_script_signs_what_it_sends() -> None:
         {"vars": {"sign_secret": secret}, "raw": "", "query": []},
     ]
     result = run_node(cases)
-    for case, got in zip(cases, result["requests"]):
+    for case, got in zip(cases, result["requests"], strict=True):
         body = json.loads(got["body"])
         assert isinstance(body["timestamp"], int) and 8 <= len(body["nonce"]) <= 64
         query = {q["key"]: q["value"] for q in case["query"] if not q.get("disabled")}
@@ -161,14 +167,15 @@ def test_prerequest_script_signs_with_hmac_when_asked() -> None:
 
     secret = "s3cr3t-中"
     cases = [
-        {"vars": {"sign_secret": secret, "sign_method": "hmac-sha256", "tok": "abc.def.ghi"}, "raw": '{"n": "小明 & co"}',
+        {"vars": {"sign_secret": secret, "sign_method": "hmac-sha256", "tok": "abc.def.ghi"},
+         "raw": '{"n": "小明 & co"}',
          "query": [{"key": "lang", "value": "en"}, {"key": "note", "value": "a b/é"}],
          "headers": {"Authorization": "Bearer {{tok}}"}, "path": ["v2", "test"]},
         {"vars": {"sign_secret": secret, "sign_method": "hmac-sha256", "appid": "ios"}, "raw": "",
          "query": [], "headers": {}, "path": ["v1", "login", "jwt", "get"]},
     ]
     result = run_node(cases)
-    for case, got in zip(cases, result["requests"]):
+    for case, got in zip(cases, result["requests"], strict=True):
         body = json.loads(got["body"])
         query = "&".join(f"{q['key']}={q['value']}" for q in case["query"])
         authorization = got["headers"].get("Authorization", "")
@@ -182,10 +189,13 @@ def test_prerequest_script_signs_with_hmac_when_asked() -> None:
 @pytest.mark.skipif(not NODE, reason="node is not installed")
 def test_js_hmac_parts_agree_with_the_hmac_vectors() -> None:
     """sign.js's canonical request, string to sign and day (the docs page and Postman share them)."""
-    script = ("const S = require(%s), c = require('crypto'), vs = require(%s);"
+    # %-formatting: the JavaScript's braces would all need doubling in an f-string.
+    script = ("const S = require(%s), c = require('crypto'), vs = require(%s);"  # noqa: UP031
               "const sha = (x) => c.createHash('sha256').update(x, 'utf8').digest('hex');"
-              "process.stdout.write(JSON.stringify(vs.map((v) => { const cr = S.canonicalRequest(v.method, v.path, v.query,"
-              " v.content_type, v.authorization, sha(v.body)); const sts = S.stringToSign(v.timestamp, v.appid, sha(cr));"
+              "process.stdout.write(JSON.stringify(vs.map((v) => {"
+              " const cr = S.canonicalRequest(v.method, v.path, v.query,"
+              " v.content_type, v.authorization, sha(v.body));"
+              " const sts = S.stringToSign(v.timestamp, v.appid, sha(cr));"
               " const key = c.createHmac('sha256', 'LOGIN4' + v.secret).update(S.day(v.timestamp)).digest();"
               " return [cr, sts, c.createHmac('sha256', key).update(sts, 'utf8').digest('hex')]; })));"
               % (json.dumps(str(ROOT / "app" / "view" / "docs" / "sign.js")),
@@ -193,7 +203,7 @@ def test_js_hmac_parts_agree_with_the_hmac_vectors() -> None:
     done = subprocess.run([NODE, "-e", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     vectors = json.loads((ROOT / "tests" / "data" / "sign-vectors-hmac.json").read_text(encoding="utf-8"))
-    for vector, (canonical, to_sign, sign) in zip(vectors, json.loads(done.stdout)):
+    for vector, (canonical, to_sign, sign) in zip(vectors, json.loads(done.stdout), strict=True):
         assert (canonical, to_sign, sign) == (vector["canonical_request"], vector["string_to_sign"], vector["sign"])
 
 
@@ -201,8 +211,9 @@ def test_js_hmac_parts_agree_with_the_hmac_vectors() -> None:
 def test_docs_page_md5_matches_node_crypto() -> None:
     """app/view/docs/md5.js (the docs page has no CryptoJS) against node's md5, on the vectors and odd lengths."""
     strings = [v["canonical"] for v in VECTORS] + ["", "a", "中文😀", "x" * 55, "x" * 56, "y" * 64, "z" * 1000]
-    script = ("const md5 = require(%s), c = require('crypto'); const xs = %s;"
-              "process.stdout.write(JSON.stringify(xs.map(s => [md5(s), c.createHash('md5').update(s, 'utf8').digest('hex')])));"
+    script = ("const md5 = require(%s), c = require('crypto'); const xs = %s;"  # noqa: UP031
+              "process.stdout.write(JSON.stringify(xs.map(s =>"
+              " [md5(s), c.createHash('md5').update(s, 'utf8').digest('hex')])));"
               % (json.dumps(str(ROOT / "app" / "view" / "docs" / "md5.js")), json.dumps(strings)))
     done = subprocess.run([NODE, "-e", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.api.lifecycle import FAST, jwt_login, sessions
-from tests.api.qrlogin import (QR_TICKET_INVALID, QR_TICKET_STATE, act, app_user, create, login_by_qr, png_size,
-                               poll, refused)
+from tests.api.qrlogin import (
+    QR_TICKET_INVALID,
+    QR_TICKET_STATE,
+    act,
+    app_user,
+    create,
+    login_by_qr,
+    png_size,
+    poll,
+    refused,
+)
 from tests.support import Client, LiveServer, expect_error, expect_ok
 
 
@@ -58,7 +68,8 @@ def test_the_whole_dance_hands_the_tokens_over_once(server: LiveServer, client: 
     assert expect_ok(act(client, "scan", ticket, me, version), version) == face
     scanned = expect_ok(poll(client, ticket, version), version)
     account = me["account"]
-    assert scanned == {"state": "scanned", "expires_in": scanned["expires_in"], "account": f"{account[0]}***{account[-1]}"}
+    assert scanned == {"state": "scanned", "expires_in": scanned["expires_in"],
+                       "account": f"{account[0]}***{account[-1]}"}
     assert 118 <= scanned["expires_in"] <= 120
     expect_ok(act(client, "confirm", ticket, me, version), version)
     handed = expect_ok(poll(client, ticket, version), version)

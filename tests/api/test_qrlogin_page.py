@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests

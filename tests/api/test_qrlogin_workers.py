@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_a_confirm_racing_a_cancel_one_wins(server: LiveServer, client: Client, 
         jobs = [(f"/v2/qrlogin/{action}", {"ticket": ticket["ticket"], "token": me["jwt"]})
                 for action in ("confirm", "cancel") * 5]
         answers = fire(server.url, jobs)
-        winners = [path for (path, _), r in zip(jobs, answers) if r.json()["code"] == 200]
+        winners = [path for (path, _), r in zip(jobs, answers, strict=True) if r.json()["code"] == 200]
         state = expect_ok(poll(client, ticket), "v2")["state"]
         # one winner, and what the page sees is what won (a cancel may also answer 200 again after
         # winning: cancelling twice is harmless, so count the distinct actions that succeeded)

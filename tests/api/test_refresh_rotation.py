@@ -1,7 +1,8 @@
 """Refresh rotation with reuse detection, and REFRESH_LIMIT without rotation (SPEC §11)."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jwt as pyjwt
 import pytest

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from app.common.error import answer
-from tests.support import Client, LiveServer, expect_error, expect_ok, sms_code, phone_index
+from tests.api import codes
+from tests.support import Client, LiveServer, expect_error, expect_ok, phone_index, sms_code
 
 DOC_PHONE = "13939265073"
 INVALID_PREFIX = "数据验证失败，原因如下："
@@ -41,10 +43,9 @@ def body(account: str, phone: str, code: str | None, password: str = "1234567", 
     return params
 
 
-def expect_catalog(response, name: str, version: str = "v2") -> str:
-    entry = answer(name)
-    message = expect_error(response, version, entry.v1, entry.v2, entry.http)
-    return message
+def expect_catalog(response, code: tuple[int, int, int], version: str = "v2") -> str:
+    """The error `code` (tests/api/codes.py) in `version`'s envelope; returns the message."""
+    return expect_error(response, version, *code)
 
 
 def users_named(server: LiveServer, account: str) -> int:
@@ -124,29 +125,29 @@ def test_missing_code_in_v1_is_the_code_fields_error(client: Client) -> None:
 def test_wrong_code_is_refused_and_makes_no_user(server: LiveServer, client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
-    expect_catalog(client.post("/login/register", body("WrongCode", phone, other_code(code))), "SMS_CODE_WRONG")
+    expect_catalog(client.post("/login/register", body("WrongCode", phone, other_code(code))), codes.SMS_CODE_WRONG)
     assert users_named(server, "WrongCode") == 0
     # v1 speaks the same error with its own code.
     expect_catalog(client.post("/v1/login/register", body("WrongCode", phone, other_code(code))),
-                   "SMS_CODE_WRONG", "v1")
+                   codes.SMS_CODE_WRONG, "v1")
 
 
 def test_code_of_another_phone_is_refused(client: Client) -> None:
     phone_a, phone_b = new_phone(), new_phone()
     code_a = sms_code(client, phone_a)
     sms_code(client, phone_b)
-    expect_catalog(client.post("/login/register", body("OtherPhone", phone_b, code_a)), "SMS_CODE_WRONG")
+    expect_catalog(client.post("/login/register", body("OtherPhone", phone_b, code_a)), codes.SMS_CODE_WRONG)
 
 
 def test_code_without_any_sent_is_refused(client: Client) -> None:
-    expect_catalog(client.post("/login/register", body("NeverSent", new_phone(), "123456")), "SMS_CODE_WRONG")
+    expect_catalog(client.post("/login/register", body("NeverSent", new_phone(), "123456")), codes.SMS_CODE_WRONG)
 
 
 def test_four_wrong_tries_leave_the_code_usable(client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     for _ in range(4):
-        expect_catalog(client.post("/login/register", body("FourTries", phone, other_code(code))), "SMS_CODE_WRONG")
+        expect_catalog(client.post("/login/register", body("FourTries", phone, other_code(code))), codes.SMS_CODE_WRONG)
     assert client.post("/login/register", body("FourTries", phone, code)).status_code == 201
 
 
@@ -154,9 +155,9 @@ def test_five_wrong_tries_burn_the_code(server: LiveServer, client: Client) -> N
     phone = new_phone()
     code = sms_code(client, phone)
     for _ in range(5):
-        expect_catalog(client.post("/login/register", body("Burned", phone, other_code(code))), "SMS_CODE_WRONG")
+        expect_catalog(client.post("/login/register", body("Burned", phone, other_code(code))), codes.SMS_CODE_WRONG)
     # The right code no longer works...
-    expect_catalog(client.post("/login/register", body("Burned", phone, code)), "SMS_CODE_WRONG")
+    expect_catalog(client.post("/login/register", body("Burned", phone, code)), codes.SMS_CODE_WRONG)
     assert users_named(server, "Burned") == 0
     # ...and, the code being dead, a new one may be sent at once and registers.
     fresh = sms_code(client, phone)
@@ -168,7 +169,7 @@ def test_code_is_used_up_on_success(foo: dict[str, Any], client: Client) -> None
     # The same phone and code again (another account): refused, no second user.
     response = client.post("/login/register", body("FooAgain", DOC_PHONE, foo["code"]))
     assert response.status_code == 400, response.text
-    assert response.json()["code"] in (answer("PHONE_TAKEN").v2, answer("SMS_CODE_WRONG").v2), response.text
+    assert response.json()["code"] in (codes.PHONE_TAKEN[1], codes.SMS_CODE_WRONG[1]), response.text
     # The code is no longer live: send/sms is not refused with 50017.
     assert client.post("/login/send/sms", {"phone": DOC_PHONE}).status_code == 200
 
@@ -182,7 +183,7 @@ def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, clie
     assert foo["status"] == 201
     phone = new_phone()
     code = sms_code(client, phone)
-    expect_catalog(client.post("/login/register", body(account, phone, code)), "ACCOUNT_TAKEN")
+    expect_catalog(client.post("/login/register", body(account, phone, code)), codes.ACCOUNT_TAKEN)
     assert users_named(server, "foo") == 1
 
 
@@ -191,7 +192,7 @@ def test_phone_taken(foo: dict[str, Any], server: LiveServer, client: Client) ->
     # A code another test of this module sent to the phone may still be live: retire it, send a known one.
     server.query("UPDATE sms_code SET used_at = 1 WHERE phone = ? AND used_at IS NULL", phone_index(DOC_PHONE))
     code = sms_code(client, DOC_PHONE)
-    expect_catalog(client.post("/login/register", body("Bar", DOC_PHONE, code)), "PHONE_TAKEN")
+    expect_catalog(client.post("/login/register", body("Bar", DOC_PHONE, code)), codes.PHONE_TAKEN)
     assert users_named(server, "Bar") == 0
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone_index(DOC_PHONE))[0][0] == 1
 
@@ -226,7 +227,8 @@ def test_account_taken_and_phone_taken_differ() -> None:
 def test_password_rules(server: LiveServer, client: Client, password: str) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
-    message = expect_error(client.post("/login/register", body("PwRule", phone, code, password)), "v2", 60001, 9906, 400)
+    message = expect_error(client.post("/login/register", body("PwRule", phone, code, password)), "v2",
+                           60001, 9906, 400)
     assert message.startswith(INVALID_PREFIX) and "密码" in message, message
     # v1: the password field's code.
     expect_error(client.post("/v1/login/register", body("PwRule", phone, code, password)), "v1", 60001, 9906, 400)
@@ -310,7 +312,7 @@ def test_fifty_concurrent_registrations_of_one_account_make_one_user(server: Liv
     statuses = [r.status_code for r in responses]
     assert all(s < 500 for s in statuses), [r.text for r in responses if r.status_code >= 500][:3]
     assert statuses.count(201) == 1, statuses
-    losers = {answer(n).v2 for n in ("ACCOUNT_TAKEN", "PHONE_TAKEN", "SMS_CODE_WRONG")}
+    losers = {code[1] for code in (codes.ACCOUNT_TAKEN, codes.PHONE_TAKEN, codes.SMS_CODE_WRONG)}
     for r in responses:
         if r.status_code != 201:
             assert r.status_code == 400 and r.json()["code"] in losers and r.json()["data"] == [], r.text
@@ -331,7 +333,7 @@ def test_concurrent_registrations_of_one_account_from_many_phones(server: LiveSe
     assert statuses.count(201) == 1, statuses
     for r in responses:
         if r.status_code != 201:
-            expect_catalog(r, "ACCOUNT_TAKEN")
+            expect_catalog(r, codes.ACCOUNT_TAKEN)
     assert users_named(server, "rival") == 1
 
 
@@ -365,7 +367,7 @@ def test_a_wrong_code_says_nothing_of_the_account_or_phone_and_is_counted(tight:
               body("Nobody2", new_phone(), "000000")]        # neither
     answers = [c.post("/login/register", params) for params in probes]
     for response in answers:
-        expect_catalog(response, "SMS_CODE_WRONG")
+        expect_catalog(response, codes.SMS_CODE_WRONG)
     assert len({r.content for r in answers}) == 1
     # Each probe was a wrong code, counted against the address: the fourth is throttled.
     response = c.post("/login/register", body("alice", new_phone(), "000000"))
@@ -378,7 +380,7 @@ def test_taken_comes_only_with_a_right_code_which_stays_usable(foo: dict[str, An
     phone = new_phone()
     code = sms_code(client, phone)
     for _ in range(6):  # more often than SMS_VERIFY_ATTEMPTS: a right code's try is given back
-        expect_catalog(client.post("/login/register", body("fOO", phone, code)), "ACCOUNT_TAKEN")
+        expect_catalog(client.post("/login/register", body("fOO", phone, code)), codes.ACCOUNT_TAKEN)
     assert server.query("SELECT attempts, used_at FROM sms_code WHERE phone = ?", phone_index(phone)) == [(0, None)]
     assert client.post("/login/register", body("NotFoo", phone, code)).status_code == 201
 

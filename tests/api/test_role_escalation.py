@@ -7,12 +7,22 @@ role titles are plain text.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tests.api.test_roles import (PARAM_INVALID, ROLE_PROTECTED, call, jwt_login, md5_login, ok, refused, unique,
-                                  unique_phone)
+from tests.api.test_roles import (
+    PARAM_INVALID,
+    ROLE_PROTECTED,
+    call,
+    jwt_login,
+    md5_login,
+    ok,
+    refused,
+    unique,
+    unique_phone,
+)
 from tests.conftest import PASSWORD
 from tests.support import Client, LiveServer, expect_ok
 

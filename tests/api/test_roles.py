@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jwt as pyjwt
 import pytest
 import requests
 
 from tests.conftest import PASSWORD
-from tests.support import TEST_BACKEND, Client, LiveServer, expect_error, expect_ok
+from tests.support import Client, LiveServer, expect_error, expect_ok
 
 ACTIONS = ("list", "create", "update", "delete", "assign", "user")
 VERSIONS = ("v1", "v2")

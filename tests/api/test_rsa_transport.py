@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.api.lifecycle import FAST, LOGIN_FAILED, jwt_login, new_phone, password_user
 from client import ApiError, LoginApiClient
+from tests.api.lifecycle import FAST, LOGIN_FAILED, jwt_login, new_phone, password_user
 from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, sms_code
 
 INVALID = (60038, 50024, 400)
 PARAM_PASSWORD = (60001, 9906, 400)
-MESSAGES = {"加密字段无效，请重新获取公钥后加密", "An encrypted field is invalid; fetch the key from crypto/key and encrypt again"}
+MESSAGES = {"加密字段无效，请重新获取公钥后加密",
+            "An encrypted field is invalid; fetch the key from crypto/key and encrypt again"}
 OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -47,7 +48,8 @@ def send(server: LiveServer, path: str, params: dict[str, Any], *, secret: str =
         headers["sign-method"] = method_header
     tamper = tamper or {}
     headers.update(tamper.get("headers", {}))
-    url = server.url + tamper.get("path", path) + ("?" + tamper.get("query", query) if tamper.get("query", query) else "")
+    url = (server.url + tamper.get("path", path)
+           + ("?" + tamper.get("query", query) if tamper.get("query", query) else ""))
     return requests.post(url, data=tamper.get("body", body), headers=headers, timeout=30)
 
 

@@ -10,13 +10,14 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from app.common.error import answer
+from tests.api import codes
 from tests.support import Client, LiveServer, expect_error, expect_ok, fire, free_port, phone_index
 
 DOC_PHONE = "13911119999"
@@ -32,9 +33,9 @@ def new_phone() -> str:
     return next(_phones)
 
 
-def expect_catalog(response, name: str, version: str = "v2") -> str:
-    entry = answer(name)
-    return expect_error(response, version, entry.v1, entry.v2, entry.http)
+def expect_catalog(response, code: tuple[int, int, int], version: str = "v2") -> str:
+    """The error `code` (tests/api/codes.py) in `version`'s envelope; returns the message."""
+    return expect_error(response, version, *code)
 
 
 def codes_stored(server: LiveServer, phone: str) -> int:
@@ -94,12 +95,12 @@ def test_second_send_is_the_documents_50017(server: LiveServer, client: Client) 
     phone = new_phone()
     assert send(client, phone).status_code == 200
     again = send(client, phone)
-    assert again.status_code == answer("SMS_STILL_VALID").http
+    assert again.status_code == codes.SMS_STILL_VALID[2]
     assert again.json() == STILL_VALID
     # Every spelling and version of the path is the same endpoint over the same code.
     assert send(client, phone, "/v2/login/send/sms").json() == STILL_VALID
     assert send(client, phone, "/LOGIN/Send/SMS").json() == STILL_VALID
-    message = expect_catalog(send(client, phone, "/v1/login/send/sms"), "SMS_STILL_VALID", "v1")
+    message = expect_catalog(send(client, phone, "/v1/login/send/sms"), codes.SMS_STILL_VALID, "v1")
     assert message == "短信还在有效期内, 请勿重复发送"
     # Nothing was stored for the refused sends.
     assert codes_stored(server, phone) == 1
@@ -235,13 +236,13 @@ def test_a_parallel_burst_of_wrong_codes_compares_at_most_five(guessed: LiveServ
                                  "password_confirmation": "1234567", "phone": phone, "code": guess})
             for n, guess in enumerate(wrong)]
     for response in fire(guessed.url, jobs):
-        expect_catalog(response, "SMS_CODE_WRONG")
+        expect_catalog(response, codes.SMS_CODE_WRONG)
     attempts, used_at = guessed.query("SELECT attempts, used_at FROM sms_code WHERE phone = ?", phone_index(phone))[0]
     assert attempts == 5 and used_at is not None, (attempts, used_at)
     # Burned: the right code no longer registers.
     late = client.post("/login/register", {"account": "late", "password": "1234567",
                                            "password_confirmation": "1234567", "phone": phone, "code": code})
-    expect_catalog(late, "SMS_CODE_WRONG")
+    expect_catalog(late, codes.SMS_CODE_WRONG)
     assert guessed.query("SELECT COUNT(*) FROM users")[0][0] == 0
 
 
@@ -265,7 +266,7 @@ def test_daily_cap_answers_429_with_retry_after(capped_server: LiveServer) -> No
         time.sleep(1.1)
         for _ in range(2):
             third = send(client, phone)
-            expect_catalog(third, "SMS_LIMITED")
+            expect_catalog(third, codes.SMS_LIMITED)
             assert third.status_code == 429
             retry_after = third.headers.get("Retry-After", "")
             assert retry_after.isdigit() and 1 <= int(retry_after) <= 86401, third.headers
@@ -376,11 +377,11 @@ def test_webhook_500_is_sms_send_failed_and_keeps_no_live_code(webhook_server: L
     phone = new_phone()
     gateway.answers[phone] = 500
     failed = send(hook_client, phone)
-    assert expect_catalog(failed, "SMS_SEND_FAILED") == answer("SMS_SEND_FAILED").message("v2", "zh")
+    assert expect_catalog(failed, codes.SMS_SEND_FAILED) == "短信发送失败，请稍后再试"
     assert len(gateway.for_phone(phone)) == 1
     assert live_codes(webhook_server, phone) == 0
     # Not refused with 50017: the gateway is asked again (and fails again).
-    expect_catalog(send(hook_client, phone), "SMS_SEND_FAILED")
+    expect_catalog(send(hook_client, phone), codes.SMS_SEND_FAILED)
     assert len(gateway.for_phone(phone)) == 2
     # Once the gateway is back, the phone gets a code at once, and it is the one delivered.
     gateway.answers[phone] = 200
@@ -391,7 +392,7 @@ def test_webhook_500_is_sms_send_failed_and_keeps_no_live_code(webhook_server: L
 def test_webhook_4xx_is_sms_send_failed(gateway: Gateway, hook_client: Client) -> None:
     phone = new_phone()
     gateway.answers[phone] = 404
-    expect_catalog(send(hook_client, phone), "SMS_SEND_FAILED")
+    expect_catalog(send(hook_client, phone), codes.SMS_SEND_FAILED)
     gateway.answers[phone] = 200
     assert send(hook_client, phone).status_code == 200
 
@@ -403,7 +404,7 @@ def test_slow_webhook_times_out_as_sms_send_failed(gateway: Gateway, hook_client
         # The gateway holds its answer until released (30 s at most): only the driver's timeout
         # (SMS_WEBHOOK_TIMEOUT=1) can end this request with a failure.
         started = time.monotonic()
-        expect_catalog(send(hook_client, phone), "SMS_SEND_FAILED")
+        expect_catalog(send(hook_client, phone), codes.SMS_SEND_FAILED)
         assert time.monotonic() - started < 25
         assert len(gateway.for_phone(phone)) == 1
     finally:
@@ -441,10 +442,10 @@ def test_unreachable_webhook_is_sms_send_failed(unreachable_server: LiveServer) 
         phone = new_phone()
         for _ in range(2):  # the second is not refused with 50017: no live code was kept
             response = send(client, phone)
-            expect_catalog(response, "SMS_SEND_FAILED")
+            expect_catalog(response, codes.SMS_SEND_FAILED)
             assert "code" not in json.dumps(response.json()["data"])
         assert live_codes(unreachable_server, phone) == 0
         # v1 speaks the same failure with its own code.
-        expect_catalog(send(client, phone, "/v1/login/send/sms"), "SMS_SEND_FAILED", "v1")
+        expect_catalog(send(client, phone, "/v1/login/send/sms"), codes.SMS_SEND_FAILED, "v1")
     finally:
         client.http.close()

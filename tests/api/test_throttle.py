@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -203,8 +204,8 @@ def test_sms_verify_limit_counts_wrong_codes_without_a_live_code(start) -> None:
 class Limit:
     """One per-address limit: how to use it up once (a failure or a send), and what it answers."""
 
-    def __init__(self, setting: str, error: tuple[int, int, int], use: Callable[[Client, str | None], requests.Response],
-                 used: int):
+    def __init__(self, setting: str, error: tuple[int, int, int],
+                 use: Callable[[Client, str | None], requests.Response], used: int):
         self.setting, self.error, self.use, self.used = setting, error, use, used
 
 

@@ -161,8 +161,7 @@ def test_each_change_reports_its_event_without_secrets(tmp_runtime: Path) -> Non
 
 def test_account_lifecycle_changes_are_events_too(tmp_runtime: Path) -> None:
     """password.changed, phone.changed and account.deleted, each in order after what caused it."""
-    from tests.api.lifecycle import FAST as LIFECYCLE_FAST
-    from tests.api.lifecycle import code_for, new_phone, sms_login
+    from tests.api.lifecycle import FAST as LIFECYCLE_FAST, code_for, new_phone, sms_login
     from tests.support import expect_ok
 
     receiver = Receiver(SECRET)

@@ -1,8 +1,8 @@
 """GET /metrics (SPEC §14): guarded, Prometheus text format, counts summed over every worker."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests

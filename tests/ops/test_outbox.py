@@ -1,8 +1,8 @@
 """The outbox and the lease, in-process on SQLite: an event exists only with its change; one holder."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

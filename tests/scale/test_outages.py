@@ -8,14 +8,24 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 
 from tests.scale.helpers import FAST, port_open
-from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, free_port, register_user, server_env, phone_index
+from tests.support import (
+    ROOT,
+    Client,
+    LiveServer,
+    expect_error,
+    expect_ok,
+    free_port,
+    phone_index,
+    register_user,
+    server_env,
+)
 
 ACCOUNT, PHONE, PASSWORD = "Outage", "13812340000", "outage_pw1"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from tests.scale.helpers import FAST, run_sql
+
 # `database`: a fresh database of each backend, the fixture of the migration tests
 from tests.scale.test_migrations import database, finish, make_oldest_schema, migrate  # noqa: F401
 from tests.support import Client, LiveServer, expect_ok, phone_index

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import count
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from tests.scale.helpers import FAST, drop_redis_prefix, fresh_database, require, run_sql
-from tests.support import REDIS_URL, Client, LiveServer, expect_error, expect_ok, register_user, phone_index
+from tests.support import REDIS_URL, Client, LiveServer, expect_error, expect_ok, phone_index, register_user
 
 SETTINGS = {**FAST, "APP_DEBUG": 1, "LOGIN_LOCK_AFTER": 5, "LOGIN_CAPTCHA_AFTER": 100}
 _numbers = count(1)
@@ -127,7 +128,8 @@ def test_an_sms_code_sent_through_one_instance_registers_through_the_other(pair:
     body = {"account": account, "password": password, "password_confirmation": password, "phone": phone}
     expect_ok(pair.cb.post("/login/register", {**body, "code": code}), "v2", 201)
     # the code is used up, in the one database both instances read
-    assert pair.query("SELECT COUNT(*) FROM sms_code WHERE phone = ? AND used_at IS NOT NULL", phone_index(phone)) == [(1,)]
+    assert pair.query("SELECT COUNT(*) FROM sms_code WHERE phone = ? AND used_at IS NOT NULL",
+                      phone_index(phone)) == [(1,)]
     token, _ = _login(pair.ca, {"account": account, "password": password}, jwt=False)
     expect_ok(pair.cb.post("/v2/test", token=token), "v2")
 

@@ -1,8 +1,8 @@
 """Account keys fold width and case (SPEC §10: `ａlice` = `alice`), on new and existing rows."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -13,9 +13,10 @@ import asyncio
 import secrets
 import threading
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -229,12 +230,12 @@ def test_racing_increments_restart_an_expired_window_together(backend: Backend) 
     """
     counters = [key() for _ in range(6)]
     for k in counters:
-        assert backend.run(lambda c: c.incr(k, 1)) == 1
+        assert backend.run(lambda c, k=k: c.incr(k, 1)) == 1
     time.sleep(1.2)
     for k in counters:
-        results = backend.concurrently(20, lambda c: c.incr(k, 60))
+        results = backend.concurrently(20, lambda c, k=k: c.incr(k, 60))
         assert sorted(results) == list(range(1, 21)), (k, sorted(results))
-        assert backend.run(lambda c: c.get(k)) == "20"
+        assert backend.run(lambda c, k=k: c.get(k)) == "20"
 
 
 # -- giving back (SPEC §10: a counter given back never goes below zero, never opens a window) ---------

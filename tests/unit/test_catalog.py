@@ -143,6 +143,64 @@ def test_old_password_wrong_is_fixed_by_spec_11() -> None:
     assert (entry.v1, entry.v2, entry.http) == (60001, 50019, 400)
 
 
+# Every published (name, v1 code, v2 code, HTTP status), written out. Clients hard-code these numbers:
+# renumbering one, or adding or removing an entry, must come with a deliberate change here.
+PUBLISHED = [
+    ("OK", 0, 200, 200),
+    ("LOGIN_OK", 0, 200, 200),
+    ("CREATED", 0, 200, 201),
+    ("USERNAME_INVALID", 60000, 9906, 400),
+    ("LOGIN_FAILED", 60001, 50006, 401),
+    ("CAPTCHA_WRONG", 60002, 50012, 400),
+    ("REQUEST_EXPIRED", 60003, 9903, 400),
+    ("UNKNOWN_ERROR", 60004, 9900, 500),
+    ("TIMESTAMP_INVALID", 60005, 9902, 400),
+    ("PARAM_INVALID", 60006, 9906, 400),
+    ("SIGN_INVALID", 60007, 9907, 401),
+    ("PARAMS_UNREADABLE", 60008, 9909, 400),
+    ("USER_NOT_FOUND", 60009, 50006, 401),
+    ("TOKEN_INVALID", 60010, 9908, 401),
+    ("TOKEN_EXPIRED", 60011, 9908, 401),
+    ("SMS_STILL_VALID", 60025, 50017, 400),
+    ("ROUTE_NOT_FOUND", 60012, 9904, 404),
+    ("METHOD_NOT_ALLOWED", 60013, 9905, 405),
+    ("BODY_TOO_LARGE", 60014, 9910, 413),
+    ("UNSUPPORTED_MEDIA_TYPE", 60015, 9911, 415),
+    ("REQUEST_REPLAYED", 60016, 9912, 401),
+    ("LOGIN_THROTTLED", 60017, 9913, 429),
+    ("PERMISSION_DENIED", 60018, 9914, 403),
+    ("SERVICE_UNAVAILABLE", 60019, 9915, 503),
+    ("ACCOUNT_TAKEN", 60020, 50001, 400),
+    ("PHONE_TAKEN", 60021, 50002, 400),
+    ("SMS_CODE_WRONG", 60022, 50003, 400),
+    ("SMS_SEND_FAILED", 60023, 50004, 502),
+    ("SMS_LIMITED", 60024, 50005, 429),
+    ("CAPTCHA_REQUIRED", 60026, 50011, 400),
+    ("NOT_FOUND", 60027, 50010, 404),
+    ("ROLE_NAME_TAKEN", 60028, 50013, 400),
+    ("SMS_CLIENT_LIMITED", 60030, 50007, 429),
+    ("SMS_TOTAL_LIMITED", 60031, 50008, 429),
+    ("SMS_VERIFY_LIMITED", 60032, 50009, 429),
+    ("ROLE_PROTECTED", 60029, 50014, 403),
+    ("PERMISSION_ESCALATION", 60033, 50015, 403),
+    ("LAST_ADMIN", 60037, 50023, 403),
+    ("SELF_DISABLE", 60050, 50040, 403),
+    ("OLD_PASSWORD_WRONG", 60001, 50019, 400),
+    ("REFRESH_IN_PROGRESS", 60040, 50030, 409),
+    ("QR_TICKET_INVALID", 60034, 50020, 400),
+    ("QR_TICKET_STATE", 60035, 50021, 409),
+    ("MEMBER_CODE_INVALID", 60036, 50022, 400),
+    ("ENCRYPTED_FIELD_INVALID", 60038, 50024, 400),
+]
+
+
+def test_every_published_code_is_unchanged() -> None:
+    # By name, not by position: the catalog's order is free, its numbers are not.
+    published = {name: (v1, v2, http) for name, v1, v2, http in PUBLISHED}
+    assert len(published) == len(PUBLISHED) == len(CATALOG)
+    assert {a.name: (a.v1, a.v2, a.http) for a in CATALOG} == published
+
+
 # -- envelopes -------------------------------------------------------------------------------
 
 def test_v1_success_envelope() -> None:
@@ -171,12 +229,12 @@ def test_render_sets_status_media_type_headers_and_json() -> None:
     assert response.status_code == 405
     assert response.headers["content-type"].startswith("application/json")
     assert response.headers["allow"] == "POST"
-    assert json.loads(response.body) == {"code": answer("METHOD_NOT_ALLOWED").v2, "msg": "Method not allowed",
+    assert json.loads(response.body) == {"code": 9905, "msg": "Method not allowed",
                                          "status": False, "data": []}
     created = render("v1", answer("CREATED"), "zh", {"uid": 3})
     assert created.status_code == 201
     # Non-ASCII is written as UTF-8, not \u escapes.
-    assert "创建成功".encode("utf-8") in created.body
+    assert "创建成功".encode() in created.body
 
 
 def test_english_messages() -> None:

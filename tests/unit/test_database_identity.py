@@ -5,8 +5,8 @@ That two databases sharing a runtime folder or a Redis stay apart is tests/scale
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

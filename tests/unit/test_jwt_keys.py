@@ -72,7 +72,9 @@ def test_hs256_signed_with_the_public_key_is_refused(tmp_path: Path) -> None:
     key = driver.keyring.current()
     pem = key.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     claims = jwt.decode(_issue(driver), options={"verify_signature": False})
-    import hmac, hashlib, base64  # noqa: E401 - PyJWT itself refuses to HMAC with a PEM key
+    import base64
+    import hashlib
+    import hmac  # noqa: E401 - PyJWT itself refuses to HMAC with a PEM key
     b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=")  # noqa: E731
     signing_input = b64(json.dumps({"alg": "HS256", "kid": key.kid, "typ": "JWT"}).encode()) + b"." + \
         b64(json.dumps(claims).encode())

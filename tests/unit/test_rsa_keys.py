@@ -14,6 +14,7 @@ from app.model.base import db
 from app.model.rsa_key import RsaKey
 from app.service.rsa_keys import OVERLAP, RsaKeyStore
 from tests.support import JWT_SECRET
+
 # A fresh migrated database of TEST_BACKEND, as the account-key tests make it.
 from tests.unit.test_account_key import database  # noqa: F401
 

@@ -75,7 +75,7 @@ def test_names_sort_by_code_point() -> None:
 
 def test_sign_is_32_lowercase_hex_md5_of_utf8() -> None:
     sign = make_sign({"nick": "中文"}, "密钥")
-    assert sign == hashlib.md5("nick=中文&key=密钥".encode("utf-8")).hexdigest()
+    assert sign == hashlib.md5("nick=中文&key=密钥".encode()).hexdigest()
     assert len(sign) == 32 and sign == sign.lower()
 
 

@@ -61,5 +61,5 @@ class Cache(ABC):
         one wins (a state machine's transition, e.g. a QR login ticket's).
         """
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - a default: a backend without connections keeps it
         """Release connections."""

@@ -1,4 +1,5 @@
-"""Choose the cache: Redis when REDIS_URL is set, else a local LMDB file beside a SQLite database, else the main database."""
+"""Choose the cache: Redis when REDIS_URL is set, else a local LMDB file beside a SQLite database, else the
+main database."""
 from __future__ import annotations
 
 from typing import Any

@@ -16,9 +16,10 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -164,7 +165,7 @@ class Keyring:
             return []
         return entries
 
-    def _locked(self) -> "_FileLock":
+    def _locked(self) -> _FileLock:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return _FileLock(self.folder / "keys.lock")
 
