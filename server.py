@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:
 from config import ConfigError, Settings, load_settings  # noqa: E402
 
 if TYPE_CHECKING:
+    from app.common.clock import Clock
     from app.http import Http
 
 log = logging.getLogger("login_api")
@@ -74,11 +75,15 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
-def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Http:
-    """The ASGI application; `settings` is a Settings object or a dict of overrides."""
+def create_app(settings: Settings | Mapping[str, Any] | None = None, clock: Clock | None = None) -> Http:
+    """The ASGI application; `settings` is a Settings object or a dict of overrides.
+
+    `clock` is the time every service reads (the system's by default; a test's ManualClock).
+    """
     import route.app  # noqa: F401 - declares the routes
     from app.common.auth import Auth
     from app.common.cache import make_cache
+    from app.common.clock import SYSTEM_CLOCK
     from app.common.route import Route
     from app.common.sms import make_sms_driver
     from app.container import Container
@@ -109,19 +114,21 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Http:
     if settings.CAPTCHA_TEST_ANSWER:
         log.warning("CAPTCHA_TEST_ANSWER is set: every captcha's answer is known. For tests only!")
     # Short-lived state is kept under this database's identity, read once here (not per request).
-    cache = make_cache(settings, database_identity(settings.DATABASE_URL))
-    audit = Audit()
-    sms = SmsCodeService(settings, cache, make_sms_driver(settings), audit)
+    clock = clock or SYSTEM_CLOCK
+    cache = make_cache(settings, database_identity(settings.DATABASE_URL), clock)
+    audit = Audit(clock)
+    sms = SmsCodeService(settings, cache, make_sms_driver(settings), audit, clock)
     captcha = CaptchaService(settings, cache)
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
-                          captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit))
+                          captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit),
+                          clock=clock)
     _add_account_lifecycle(container)
     _add_qr_login(container)
     if settings.WEBHOOK_URL:
         from app.service.event_consumer import EventConsumer
-        container.events = EventConsumer(settings)  # started with the app (lifespan), in each worker
-    container.rsa_keys = RsaKeyStore(settings, audit)
-    Auth.install(settings)
+        container.events = EventConsumer(settings, clock)  # started with the app (lifespan), in each worker
+    container.rsa_keys = RsaKeyStore(settings, audit, clock)
+    Auth.install(settings, clock)
     return Http(container, Dispatcher(container, Route.rules, ALIAS))
 
 
@@ -133,10 +140,10 @@ def _add_account_lifecycle(container: Any) -> None:
     from app.service.sms_scene import SmsScenes
 
     c = container
-    c.sessions = SessionService(c.settings, c.cache)
+    c.sessions = SessionService(c.settings, c.cache, c.clock)
     c.sms_scenes = SmsScenes(c.settings, c.cache, c.sms, c.audit)
     c.account = AccountService(c.sms_scenes, c.login_guard, c.audit)
-    c.rotation = RefreshRotation(c.settings, c.cache, c.audit)
+    c.rotation = RefreshRotation(c.settings, c.cache, c.audit, c.clock)
 
 
 def _add_qr_login(container: Any) -> None:
@@ -144,7 +151,7 @@ def _add_qr_login(container: Any) -> None:
     from app.service.member_code import MemberCodeService
     from app.service.qrlogin import QrLoginService
 
-    container.qrlogin = QrLoginService(container.settings, container.cache, container.audit)
+    container.qrlogin = QrLoginService(container.settings, container.cache, container.audit, container.clock)
     container.member_codes = MemberCodeService(container.settings, container.cache, container.audit)
 
 

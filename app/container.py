@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.common.cache import Cache
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.service.audit import Audit
 from app.service.captcha import CaptchaService
 from app.service.login_guard import LoginGuard
@@ -21,6 +22,8 @@ class Container:
     captcha: CaptchaService
     audit: Audit
     login_guard: LoginGuard
+    # The time every service reads (app/common/clock.py): a test's ManualClock moves it.
+    clock: Clock = SYSTEM_CLOCK
     # Account lifecycle (SPEC §11): app/service/session.py, sms_scene.py, account.py, refresh_rotation.py
     sessions: Any = None
     sms_scenes: Any = None

@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from app.common.clock import SYSTEM_CLOCK, Clock
 from tests.support import (
     DATA_KEY,
     JWT_SECRET,
@@ -63,12 +64,16 @@ class RequestsShape:
 
 
 class InProcessServer:
-    """create_app(settings) on a fresh runtime folder (and database on the matrix legs), driven in-process."""
+    """create_app(settings) on a fresh runtime folder (and database on the matrix legs), driven in-process.
 
-    def __init__(self, runtime: Path, **settings: Any):
+    `clock`: the app's time (and its admin commands'); a ManualClock lets a test move past an expiry.
+    """
+
+    def __init__(self, runtime: Path, clock: Clock | None = None, **settings: Any):
         import server
 
         self.runtime = runtime
+        self.clock = clock or SYSTEM_CLOCK
         runtime.mkdir(parents=True, exist_ok=True)
         self.backend, self.database_name = "sqlite", None
         if "DATABASE_URL" not in settings and TEST_BACKEND != "sqlite":
@@ -85,7 +90,7 @@ class InProcessServer:
         self._log_handler.addFilter(RequestIdFilter())
         self._log_handler.setFormatter(make_formatter("text"))
         logging.getLogger("login_api").addHandler(self._log_handler)
-        self.app = server.create_app(dict(self.settings))
+        self.app = server.create_app(dict(self.settings), clock=self.clock)
         self.url = f"http://inprocess-{secrets.token_hex(4)}"
         # 127.0.0.1 as a socket's peer would be: the audit log and the throttles see it.
         self.client = TestClient(self.app, base_url=self.url, client=("127.0.0.1", 50000),
@@ -115,7 +120,7 @@ class InProcessServer:
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
-                    code = run_command(list(args))
+                    code = run_command(list(args), clock=self.clock)
                 except SystemExit as exit_:  # argparse refusing the arguments
                     code = exit_.code if isinstance(exit_.code, int) else 2
         finally:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ import jwt as pyjwt
 import pytest
 
 from app.command import COMMANDS
-from app.common.clock import format_time
+from app.common.clock import ManualClock, format_time
 from tests.conftest import PASSWORD
+from tests.inprocess import InProcessServer
 from tests.scale.helpers import run_sql
 from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, server_env
 
@@ -405,14 +405,14 @@ def test_session_commands_unknown_user(server: LiveServer, command: str) -> None
 
 
 @pytest.fixture(scope="module")
-def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """md5 tokens live one second."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime_short"), TOKEN_TTL=1)
-    yield live
-    live.stop()
+def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """md5 tokens live one second, in-process on a clock the tests move (purge reads it too)."""
+    app = InProcessServer(tmp_path_factory.mktemp("runtime_short"), clock=ManualClock(), TOKEN_TTL=1)
+    yield app
+    app.stop()
 
 
-def test_purge_removes_expired_rows_only(short_server: LiveServer) -> None:
+def test_purge_removes_expired_rows_only(short_server: InProcessServer) -> None:
     server = short_server
     uid = server.create_user("Purgy", "13800000071", PASSWORD)
     client = Client(server.url)
@@ -422,12 +422,12 @@ def test_purge_removes_expired_rows_only(short_server: LiveServer) -> None:
     live_sid = pyjwt.decode(access, options={"verify_signature": False})["sid"]
 
     def counts() -> tuple[int, int, int]:
-        return (db_rows(server, "SELECT count(*) FROM auth_token WHERE kind = 'md5'")[0][0],
-                db_rows(server, "SELECT count(*) FROM auth_token WHERE kind != 'md5'")[0][0],
-                db_rows(server, "SELECT count(*) FROM auth_session")[0][0])
+        return (server.query("SELECT count(*) FROM auth_token WHERE kind = 'md5'")[0][0],
+                server.query("SELECT count(*) FROM auth_token WHERE kind != 'md5'")[0][0],
+                server.query("SELECT count(*) FROM auth_session")[0][0])
 
     assert counts() == (2, 2, 3)
-    time.sleep(2.2)
+    server.clock.advance(2.2)
     for token in expired:
         expect_error(client.post("/v1/test", {}, token=token), "v1", 60011, 9908, 401)
 
@@ -441,7 +441,7 @@ def test_purge_removes_expired_rows_only(short_server: LiveServer) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("purged 2 tokens, 2 sessions"), done.stdout
     assert counts() == (0, 2, 1)
-    assert db_rows(server, "SELECT id, uid FROM auth_session") == [(live_sid, uid)]
+    assert server.query("SELECT id, uid FROM auth_session") == [(live_sid, uid)]
 
     # the live tokens are untouched and keep working
     expect_ok(client.post("/v2/test", {}, token=access), "v2")
@@ -456,7 +456,7 @@ def test_purge_removes_expired_rows_only(short_server: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("grace", ["abc", "1.5"])
-def test_purge_bad_grace(short_server: LiveServer, grace: str) -> None:
+def test_purge_bad_grace(short_server: InProcessServer, grace: str) -> None:
     done = short_server.command("purge", "--grace", grace)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "grace" in done.stderr, done.stderr
 

@@ -5,6 +5,8 @@ import argparse
 import importlib
 import sys
 
+from app.common.clock import SYSTEM_CLOCK, Clock
+
 # name → module in app/command/ with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
     "serve": "serve",
@@ -28,8 +30,11 @@ COMMANDS = {
 }
 
 
-def run_command(argv: list[str]) -> int:
-    """Run `argv`: a command name first, or serve when it starts with an option or is empty."""
+def run_command(argv: list[str], clock: Clock = SYSTEM_CLOCK) -> int:
+    """Run `argv`: a command name first, or serve when it starts with an option or is empty.
+
+    A command reads the time from `args.clock`: the system's, or the caller's (a test's ManualClock).
+    """
     if argv and argv[0] in ("help", "-h", "--help"):
         print("usage: python server.py [COMMAND] [options]\n\ncommands:")
         for name, module_name in COMMANDS.items():
@@ -44,4 +49,5 @@ def run_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"python server.py {name}", description=module.__doc__)
     module.add_arguments(parser)
     args = parser.parse_args(argv if name == "serve" and (not argv or argv[0] != "serve") else argv[1:])
+    args.clock = clock
     return module.run(args)

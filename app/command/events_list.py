@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{pending} event(s) pending"
           + ("" if settings.WEBHOOK_URL else " (WEBHOOK_URL is unset: none are recorded)"))
     if lease is not None and lease.holder:
-        state = "holds" if lease.expires_at > time.time() * 1000 else "held (expired)"
+        state = "holds" if lease.expires_at > args.clock.millis() else "held (expired)"
         print(f"consumer: {lease.holder} {state} the lease until {_when(lease.expires_at)}")
     for event in EventOutbox.select().order_by(EventOutbox.id).limit(args.limit):
         error = f"  last error: {event.last_error}" if event.last_error else ""

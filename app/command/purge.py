@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     from server import boot
 
     boot()
-    cutoff = int(time.time()) - max(0, args.grace)
+    cutoff = args.clock.seconds() - max(0, args.grace)
     with write_transaction():
         tokens = Token.delete().where(Token.expire_at < cutoff).execute()
         # A session goes once it has expired and no token of it is left.

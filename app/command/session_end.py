@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     sids = [row.id for row in query]
     if args.sid and not sids:
         fail(f"user {user.id} has no open session {args.sid!r}", 1)
-    now = int(time.time())
+    now = args.clock.seconds()
     with write_transaction():
         tokens = sum(Token.end_session(sid, now) for sid in sids)
         if sids:

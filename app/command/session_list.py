@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = boot()
     user = find_user(args.user)
-    now = int(time.time())
+    now = args.clock.seconds()
     query = Session.select().where(Session.uid == user.id).order_by(Session.created_at.desc())
     if not args.all:
         query = query.where(Session.revoked_at.is_null() & (Session.expire_at > now))

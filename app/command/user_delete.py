@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     boot()
     user = find_user(args.user)
     try:
-        delete_user_sync(user.id)
+        delete_user_sync(user.id, args.clock.seconds())
     except ApiException as exc:  # LAST_ADMIN: the only active administrator stays
         print(f"error: {exc.answer.en}; grant the administrator role to someone else first", file=sys.stderr)
         return 1

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                           settings.PASSWORD_PARALLELISM, 1)
     try:
-        ended = set_password_sync(user.id, passwords.hash_sync(password))
+        ended = set_password_sync(user.id, passwords.hash_sync(password), args.clock.seconds())
     finally:
         passwords.close()
     AuditLog.create(event="password", outcome="changed", uid=user.id, ip="cli",

@@ -8,14 +8,13 @@ running it).
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from peewee import PostgresqlDatabase
 
-from app.common.clock import format_time
+from app.common.clock import SYSTEM_CLOCK, Clock, format_time
 from app.common.data_crypto import cached_decrypt
 from app.common.database import db_read, db_write, run_fixed, write_transaction
 from app.common.error import ApiException
@@ -75,25 +74,26 @@ def _claims_match(parsed: ParsedToken, row: tuple) -> bool:
     return not claims or (claims["uid"] == row[0] and claims["type"] == row[1] and claims["sid"] == row[4])
 
 
-def jwt_keyring(settings: Any) -> Keyring | None:
+def jwt_keyring(settings: Any, clock: Clock = SYSTEM_CLOCK) -> Keyring | None:
     """The asymmetric signing keys of JWT_ALG, in runtime/secrets/jwt/ (None for HS256)."""
     if settings.JWT_ALG == "HS256":
         return None
     longest = max(settings.JWT_TTL, settings.REFRESH_TTL) + settings.JWT_LEEWAY
-    return Keyring(Path(settings.RUNTIME_DIR) / "secrets" / "jwt", settings.JWT_ALG, longest)
+    return Keyring(Path(settings.RUNTIME_DIR) / "secrets" / "jwt", settings.JWT_ALG, longest, clock.now)
 
 
 class Auth:
     _instance: Auth | None = None
 
-    def __init__(self, settings: Any):
+    def __init__(self, settings: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock
         self.passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                                    settings.PASSWORD_PARALLELISM, settings.PASSWORD_HASH_WORKERS)
         self.drivers: dict[str, TokenDriver] = {
             "md5": Md5Driver(),
             "jwt": JwtDriver(settings.JWT_SECRET, settings.JWT_LEEWAY, issuer=settings.JWT_ISSUER,
-                             audience=settings.JWT_AUDIENCE, keyring=jwt_keyring(settings)),
+                             audience=settings.JWT_AUDIENCE, keyring=jwt_keyring(settings, clock), clock=clock),
         }
         if settings.AUTH_DRIVER not in self.drivers:
             raise ValueError(f"AUTH_DRIVER {settings.AUTH_DRIVER!r} is not one of {sorted(self.drivers)}")
@@ -120,10 +120,10 @@ class Auth:
         return cls._instance
 
     @classmethod
-    def install(cls, settings: Any) -> Auth:
+    def install(cls, settings: Any, clock: Clock = SYSTEM_CLOCK) -> Auth:
         if cls._instance is not None:
             cls._instance.close()
-        cls._instance = cls(settings)
+        cls._instance = cls(settings, clock)
         return cls._instance
 
     def close(self) -> None:
@@ -154,12 +154,12 @@ class Auth:
         matches, needs_rehash = await self.passwords.verify(user.password_hash if user else None, password)
         if matches and needs_rehash:
             new_hash = await self.passwords.hash(password)
-            await db_write(self._store_hash, user.id, new_hash)
+            await db_write(self._store_hash, user.id, new_hash, self.clock.seconds())
         return matches
 
     @staticmethod
-    def _store_hash(uid: int, password_hash: str) -> None:
-        User.update(password_hash=password_hash, updated_at=int(time.time())).where(User.id == uid).execute()
+    def _store_hash(uid: int, password_hash: str, now: int) -> None:
+        User.update(password_hash=password_hash, updated_at=now).where(User.id == uid).execute()
 
     # -- issuing -----------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class Auth:
         decides, in the same transaction, which of the user's other sessions end.
         """
         driver = self.drivers[driver_name or self.settings.AUTH_DRIVER]
-        now = int(time.time())
+        now = self.clock.seconds()
         sid = secrets.token_hex(16)
         rid = await self.role_ids(user.id)
         if driver.name == "md5":
@@ -192,7 +192,7 @@ class Auth:
     def _store_session(self, uid: int, sid: str, now: int, expire_at: int, tokens: list[IssuedToken | None],
                        meta: SessionMeta) -> None:
         with write_transaction():
-            ended = apply_policy_sync(self.settings.SESSION_POLICY, uid, meta.platform)
+            ended = apply_policy_sync(self.settings.SESSION_POLICY, uid, meta.platform, now)
             if ended:  # recorded in the same transaction as the sessions' end
                 AuditLog.create(event="session", outcome="ended", uid=uid, ip=meta.ip,
                                 detail=f"SESSION_POLICY={self.settings.SESSION_POLICY}: {ended}")
@@ -224,7 +224,7 @@ class Auth:
         uid, kind, expire_at, revoked, sid, account, phone, status, _ = row
         if revoked or status != 1 or not _claims_match(parsed, row):
             raise token_invalid(_REVOKED)
-        if expire_at <= time.time():
+        if expire_at <= self.clock.now():
             raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED)
         return row
 
@@ -259,7 +259,7 @@ class Auth:
             if exc.answer.name in ("TOKEN_INVALID", "TOKEN_EXPIRED"):
                 raise token_invalid(_REFRESH_FAILED) from None
             raise
-        now = int(time.time())
+        now = self.clock.seconds()
         access = driver.issue(uid=uid, sid=sid, kind="access", ttl=self.settings.JWT_TTL,
                               rid=await self.role_ids(uid), now=now)
         stored = await db_write(self._store_access, uid, sid, access)
@@ -283,13 +283,13 @@ class Auth:
         row = await db_read(self._lookup, parsed.key)
         if row is None or row[3] or not _claims_match(parsed, row):
             raise token_invalid(_REVOKED)
-        await db_write(self._end_session, row[4])
+        await db_write(self._end_session, row[4], self.clock.seconds())
         return row[0]
 
     @staticmethod
-    def _end_session(sid: str) -> None:
+    def _end_session(sid: str, now: int) -> None:
         with write_transaction():
-            Token.end_session(sid, int(time.time()))
+            Token.end_session(sid, now)
 
     async def status(self, text: str) -> dict[str, Any]:
         """The Hyperf document's status: seconds left, uid, {uid, rid}, and the dates."""
@@ -299,7 +299,7 @@ class Auth:
         rid = parsed.claims["rid"] if parsed.claims else _role_list(roles)
         zone = self.settings.APP_TIMEZONE
         return {
-            "exp": max(0, expire_at - int(time.time())),
+            "exp": max(0, expire_at - self.clock.seconds()),
             "uid": uid,
             "jwt_data": {"uid": uid, "rid": rid},
             "exp_date": format_time(expire_at, zone),

@@ -5,7 +5,6 @@ replayed request is refused before any token or database work is spent on it.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from app.common.error import ApiException, answer
@@ -59,7 +58,7 @@ class Common:
         timestamp = parse_timestamp(params.get("timestamp"))
         if timestamp is None:
             raise ApiException("TIMESTAMP_INVALID")
-        if abs(time.time() - timestamp) > self.settings.SIGN_WINDOW:
+        if abs(self.app.clock.now() - timestamp) > self.settings.SIGN_WINDOW:
             raise ApiException("REQUEST_EXPIRED")
         nonce = params.get("nonce")
         if nonce is not None and not (isinstance(nonce, str) and 8 <= len(nonce) <= 64

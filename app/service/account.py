@@ -6,7 +6,6 @@ so the ended sessions fail at once in every worker and instance. The admin comma
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from peewee import IntegrityError
@@ -36,17 +35,17 @@ class _PhoneTaken(Exception):
     """Raised inside the phone change's transaction so the used code is rolled back with it."""
 
 
-def set_password_sync(uid: int, password_hash: str, keep: str | None = None) -> int:
-    """Store a new password hash and end the user's sessions but `keep`; how many ended."""
+def set_password_sync(uid: int, password_hash: str, now: int, keep: str | None = None) -> int:
+    """Store a new password hash (at `now`) and end the user's sessions but `keep`; how many ended."""
     with write_transaction():
-        User.update(password_hash=password_hash, updated_at=int(time.time())).where(User.id == uid).execute()
-        ended = end_sessions_sync(uid, keep=keep)
+        User.update(password_hash=password_hash, updated_at=now).where(User.id == uid).execute()
+        ended = end_sessions_sync(uid, now, keep=keep)
         events.emit("password.changed", {"uid": uid, "sessions_ended": ended})
         return ended
 
 
-def delete_user_sync(uid: int) -> bool:
-    """Delete the user: sessions end, roles go, the account and the phone are free at once.
+def delete_user_sync(uid: int, now: int) -> bool:
+    """Delete the user (at `now`): sessions end, roles go, the account and the phone are free at once.
 
     The row stays behind as a tombstone (status DELETED, no account, phone or password), so the
     uid is never handed to another user (SQLite reuses the highest rowid of a deleted row), and the
@@ -60,7 +59,7 @@ def delete_user_sync(uid: int) -> bool:
             return False
         with keeps_an_admin():
             UserRole.delete().where(UserRole.uid == uid).execute()
-        end_sessions_sync(uid)
+        end_sessions_sync(uid, now)
         Token.update(revoked=1).where((Token.uid == uid) & (Token.revoked == 0)).execute()
         (AuditLog.update(account=None)
          .where((AuditLog.uid == uid) | (AuditLog.account == events.mask_phone(user.phone))
@@ -68,7 +67,7 @@ def delete_user_sync(uid: int) -> bool:
          .execute())
         gone = f"deleted:{uid}"  # ':' is in no valid account or phone, so nobody can log in as it
         User.update(account=gone, account_key=gone, phone=gone, phone_index=gone, password_hash="", status=DELETED,
-                    updated_at=int(time.time())).where(User.id == uid).execute()
+                    updated_at=now).where(User.id == uid).execute()
         events.emit("account.deleted", {"uid": uid})
         return True
 
@@ -119,11 +118,12 @@ class AccountService:
         return uid
 
     def _reset_sync(self, phone: str, code: str, password_hash: str) -> int | str:
+        now = self.sms.clock.seconds()
         with write_transaction():
             user = User.get_or_none(User.phone_index == phone)
-            if user is None or not self.sms.consume_sync(phone, code, int(time.time()), "reset"):
+            if user is None or not self.sms.consume_sync(phone, code, now, "reset"):
                 return WRONG
-            set_password_sync(user.id, password_hash)
+            set_password_sync(user.id, password_hash, now)
             return user.id
 
     async def change_password(self, request: ApiRequest, data: dict[str, Any]) -> int:
@@ -133,7 +133,7 @@ class AccountService:
         if user.password_hash:
             await self.reauthenticate(request, user, data.get("old_password"), "old_password")
         password_hash = await Auth.instance().passwords.hash(data["password"])
-        ended = await db_write(set_password_sync, me.uid, password_hash, me.sid)
+        ended = await db_write(set_password_sync, me.uid, password_hash, self.sms.clock.seconds(), me.sid)
         await self.audit.record("password", "changed", uid=me.uid, ip=request.client_ip,
                                 detail=f"ended {ended} other session(s)")
         return ended
@@ -150,13 +150,14 @@ class AccountService:
         await self.audit.record("phone", "changed", uid=me.uid, ip=request.client_ip)
 
     def _change_phone_sync(self, uid: int, phone: str, code: str) -> str | None:
+        now = self.sms.clock.seconds()
         try:
             with write_transaction():
-                if not self.sms.consume_sync(phone, code, int(time.time()), "change_phone"):
+                if not self.sms.consume_sync(phone, code, now, "change_phone"):
                     return WRONG  # commits the counted wrong try
                 if User.select().where(User.phone_index == phone).exists():
                     raise _PhoneTaken  # rolls the code's use back: it stays usable
-                User.update(phone=phone, phone_index=phone, updated_at=int(time.time())).where(User.id == uid).execute()
+                User.update(phone=phone, phone_index=phone, updated_at=now).where(User.id == uid).execute()
                 events.emit("phone.changed", {"uid": uid, "phone": events.mask_phone(phone)})
         except (_PhoneTaken, IntegrityError):
             return "PHONE_TAKEN"
@@ -168,7 +169,7 @@ class AccountService:
         user = await self._user(me.uid)
         if user.password_hash:
             await self.reauthenticate(request, user, data.get("password"), "password")
-            await db_write(delete_user_sync, me.uid)
+            await db_write(delete_user_sync, me.uid, self.sms.clock.seconds())
         else:
             if data.get("code") is None:
                 raise _missing("code", Text("手机验证码", "SMS code"))
@@ -177,8 +178,9 @@ class AccountService:
         await self.audit.record("account", "deleted", uid=me.uid, ip=request.client_ip)
 
     def _delete_by_code_sync(self, user: User, code: str) -> str | None:
+        now = self.sms.clock.seconds()
         with write_transaction():
-            if not self.sms.consume_sync(user.phone, code, int(time.time()), "login"):
+            if not self.sms.consume_sync(user.phone, code, now, "login"):
                 return WRONG
-            delete_user_sync(user.id)
+            delete_user_sync(user.id, now)
         return None

@@ -6,7 +6,6 @@ queries in a worker thread; those that write do it in one transaction, so a refu
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from app.common.database import db_write, write_transaction
@@ -55,13 +54,12 @@ class AdminUserService:
         return await db_write(self._audit, filters, page, limit)
 
     @staticmethod
-    def _set_status(actor: int, uid: int, status: int) -> dict[str, Any]:
+    def _set_status(actor: int, uid: int, status: int, now: int) -> dict[str, Any]:
         with write_transaction():
             # The same lock as role changes: two admins disabling each other at once must not
             # both see the other as the administrator who remains.
             lock_role_changes()
             user = _target(actor, uid)
-            now = int(time.time())
             ended = 0
             with keeps_an_admin():
                 User.update(status=status, updated_at=now).where(User.id == uid).execute()
@@ -72,34 +70,33 @@ class AdminUserService:
                 ended = _end_all_sessions(uid, now)
             return {"uid": user.id, "status": status, "sessions_ended": ended}
 
-    async def disable(self, actor: int, uid: int) -> dict[str, Any]:
+    async def disable(self, actor: int, uid: int, now: int) -> dict[str, Any]:
         """The user can no longer log in, and every session ends at once."""
-        return await db_write(self._set_status, actor, uid, 0)
+        return await db_write(self._set_status, actor, uid, 0, now)
 
-    async def enable(self, actor: int, uid: int) -> dict[str, Any]:
+    async def enable(self, actor: int, uid: int, now: int) -> dict[str, Any]:
         """The user may log in again (their old sessions stay ended)."""
-        return await db_write(self._set_status, actor, uid, 1)
+        return await db_write(self._set_status, actor, uid, 1, now)
 
     @staticmethod
-    def _sessions(actor: int, uid: int) -> dict[str, Any]:
+    def _sessions(actor: int, uid: int, now: int) -> dict[str, Any]:
         _target(actor, uid)
-        now = int(time.time())
         rows = (Session.select(Session.id, Session.created_at, Session.expire_at)
                 .where((Session.uid == uid) & Session.revoked_at.is_null() & (Session.expire_at > now))
                 .order_by(Session.created_at.desc()))
         return {"uid": uid, "list": [{"sid": s.id, "created_at": s.created_at, "expire_at": s.expire_at}
                                      for s in rows]}
 
-    async def sessions(self, actor: int, uid: int) -> dict[str, Any]:
-        """The user's live sessions, newest first."""
-        return await db_write(self._sessions, actor, uid)
+    async def sessions(self, actor: int, uid: int, now: int) -> dict[str, Any]:
+        """The user's live sessions at `now`, newest first."""
+        return await db_write(self._sessions, actor, uid, now)
 
     @staticmethod
-    def _logout(actor: int, uid: int) -> dict[str, Any]:
+    def _logout(actor: int, uid: int, now: int) -> dict[str, Any]:
         with write_transaction():
             _target(actor, uid)
-            return {"uid": uid, "sessions_ended": _end_all_sessions(uid, int(time.time()))}
+            return {"uid": uid, "sessions_ended": _end_all_sessions(uid, now)}
 
-    async def logout(self, actor: int, uid: int) -> dict[str, Any]:
+    async def logout(self, actor: int, uid: int, now: int) -> dict[str, Any]:
         """End every session of the user; their tokens fail at the next request."""
-        return await db_write(self._logout, actor, uid)
+        return await db_write(self._logout, actor, uid, now)

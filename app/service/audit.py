@@ -5,6 +5,7 @@ import logging
 import unicodedata
 
 from app.common import metrics
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_write
 from app.model.audit_log import AuditLog
 from app.service.events import mask_phone
@@ -26,6 +27,9 @@ def printable(text: str | None) -> str | None:
 
 
 class Audit:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK):
+        self.clock = clock
+
     async def record(self, event: str, outcome: str, *, uid: int | None = None, account: str | None = None,
                      ip: str | None = None, detail: str | None = None) -> None:
         """Append one decision; a failure to write is logged, never turned into the request's failure.
@@ -34,8 +38,9 @@ class Audit:
         metrics.audited(event, outcome, detail)
         if account and BaseValidate.mobile_pattern.fullmatch(account):
             account = mask_phone(account)  # SPEC §13.3: no table holds a phone in clear
+        at = self.clock.seconds()
         try:
-            await db_write(lambda: AuditLog.create(event=event, outcome=outcome, uid=uid,
+            await db_write(lambda: AuditLog.create(event=event, outcome=outcome, uid=uid, created_at=at,
                                                    account=(account or None) and printable(account)[:64], ip=ip,
                                                    detail=(detail or None) and printable(detail)[:255]))
         except Exception:  # noqa: BLE001 - the decision stands even if its record cannot be written

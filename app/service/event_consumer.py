@@ -29,6 +29,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_write
 from app.model.event_outbox import EventLease, EventOutbox
 from app.service.events import LEASE
@@ -36,13 +37,8 @@ from app.service.events import LEASE
 log = logging.getLogger("login_api.events")
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def take_lease(holder: str, ttl_ms: int) -> bool:
-    """Take or renew the lease; True while `holder` has it. A read first, so waiters do not write."""
-    now = _now_ms()
+def take_lease(holder: str, ttl_ms: int, now: int) -> bool:
+    """Take or renew the lease at `now` (ms); True while `holder` has it. A read first, so waiters do not write."""
     row = EventLease.get_or_none(EventLease.name == LEASE)
     if row is None or (row.holder != holder and row.expires_at >= now):
         return False
@@ -98,8 +94,9 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int
 
 
 class EventConsumer:
-    def __init__(self, settings: Any):
+    def __init__(self, settings: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock
         self.holder = f"{socket.gethostname()[:48]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._ttl_ms = int(settings.EVENTS_LEASE_TTL * 1000)
         self._task: asyncio.Task | None = None
@@ -125,7 +122,7 @@ class EventConsumer:
         wait = settings.WEBHOOK_RETRY_MIN
         while True:
             try:
-                if not await db_write(take_lease, self.holder, self._ttl_ms):
+                if not await db_write(take_lease, self.holder, self._ttl_ms, self.clock.millis()):
                     await asyncio.sleep(settings.EVENTS_POLL)
                     continue
                 event = await db_write(oldest_event)
@@ -170,5 +167,5 @@ class EventConsumer:
         step = self.settings.EVENTS_LEASE_TTL / 3
         while (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(step, left))
-            if not await db_write(take_lease, self.holder, self._ttl_ms):
+            if not await db_write(take_lease, self.holder, self._ttl_ms, self.clock.millis()):
                 return

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
+from app.common.clock import SYSTEM_CLOCK
 from app.common.database import db_write, write_transaction
 from app.model.event_outbox import EventOutbox
 
@@ -53,7 +53,7 @@ def emit(event_type: str, data: dict[str, Any]) -> None:
         return
     if event_type not in TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    EventOutbox.create(type=event_type, at=int(time.time() * 1000),
+    EventOutbox.create(type=event_type, at=SYSTEM_CLOCK.millis(),
                        data=json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
 
 

@@ -24,14 +24,13 @@ import hmac
 import json
 import math
 import secrets
-import time
 from typing import Any
 
 import anyio.to_thread
 
 from app.common.auth import Auth
 from app.common.cache.database import DatabaseCache
-from app.common.clock import format_time
+from app.common.clock import SYSTEM_CLOCK, Clock, format_time
 from app.common.code_image import qr_png
 from app.common.database import db_read
 from app.common.error import ApiException
@@ -76,8 +75,9 @@ def _info_text(info: dict[str, Any]) -> str:
 
 
 class QrLoginService:
-    def __init__(self, settings: Any, cache: Any, audit: Any):
+    def __init__(self, settings: Any, cache: Any, audit: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock
         self.cache = cache
         self.audit = audit
         # A database cache costs a query per watched ticket per tick; Redis and LMDB cost microseconds.
@@ -100,7 +100,7 @@ class QrLoginService:
         """Write a new pending ticket into the shared cache: (ticket, poll_secret)."""
         # Hex, not base64url: a ticket starting with '-' reads as an option on a command line (qr-confirm).
         ticket, poll_secret = secrets.token_hex(24), secrets.token_urlsafe(32)
-        now, ttl = time.time(), self.settings.QR_LOGIN_TTL
+        now, ttl = self.clock.now(), self.settings.QR_LOGIN_TTL
         info = {"p": platform, "ip": ip, "ua": (user_agent or "")[:255], "at": int(now), "exp": round(now + ttl, 3),
                 "h": _secret_hash(poll_secret)}
         await self.cache.set(f"qrlogin:info:{ticket}", _info_text(info), ttl + _AFTERLIFE)
@@ -117,14 +117,14 @@ class QrLoginService:
         if text is not None and json.loads(text)["s"] in (PENDING, SCANNED):
             # Until the state changes, the wait runs out, or the ticket's life does (then: expired;
             # a timer may fire a little early, hence the margin).
-            text = await self.watch.changed(key, text, min(wait, info["exp"] - time.time() + 0.05))
+            text = await self.watch.changed(key, text, min(wait, info["exp"] - self.clock.now() + 0.05))
         if text is None:
             raise ApiException("QR_TICKET_INVALID")
         return await self._answer(ticket, info, text)
 
     async def _answer(self, ticket: str, info: dict[str, Any], text: str) -> dict[str, Any]:
         state = json.loads(text)
-        expires_in = max(0, math.ceil(info["exp"] - time.time()))
+        expires_in = max(0, math.ceil(info["exp"] - self.clock.now()))
         name = state["s"]
         if name in (PENDING, SCANNED) and expires_in == 0:
             return {"state": "expired", "expires_in": 0}
@@ -193,14 +193,14 @@ class QrLoginService:
         """The state text and its fields; QR_TICKET_INVALID when used up or past the TTL (but confirmed)."""
         text = await self.cache.get(f"qrlogin:state:{ticket}")
         state = json.loads(text) if text is not None else {"s": USED}
-        if state["s"] == USED or (state["s"] in (PENDING, SCANNED) and time.time() >= info["exp"]):
+        if state["s"] == USED or (state["s"] in (PENDING, SCANNED) and self.clock.now() >= info["exp"]):
             raise ApiException("QR_TICKET_INVALID")
         return text, state
 
     async def _move(self, ticket: str, info: dict[str, Any], expected: str, new: str) -> bool:
         """One atomic transition; waiting polls in this process hear of it at once."""
         key = f"qrlogin:state:{ticket}"
-        keep = max(1, int(info["exp"] + _AFTERLIFE - time.time()))
+        keep = max(1, int(info["exp"] + _AFTERLIFE - self.clock.now()))
         if not await self.cache.swap(key, expected, new, keep):
             return False
         self.watch.notify(key, new)

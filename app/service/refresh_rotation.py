@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.common.auth import Auth, _claims_match
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_read, db_write, write_transaction
 from app.common.error import ApiException
 from app.common.text import Text
@@ -64,8 +65,9 @@ def unseal(token: str, sealed: str) -> bytes | None:
 
 
 class RefreshRotation:
-    def __init__(self, settings: Any, cache: Any, audit: Audit):
+    def __init__(self, settings: Any, cache: Any, audit: Audit, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock
         self.cache = cache
         self.audit = audit
 
@@ -79,12 +81,12 @@ class RefreshRotation:
         if not isinstance(driver, JwtDriver) or parsed.kind != "refresh":
             raise token_invalid(_REFRESH_FAILED)
         row = await db_read(auth._lookup, parsed.key)
-        if row is None or row[7] != 1 or not _claims_match(parsed, row) or row[2] <= time.time():
+        if row is None or row[7] != 1 or not _claims_match(parsed, row) or row[2] <= self.clock.now():
             raise token_invalid(_REFRESH_FAILED)
         uid, sid, revoked = row[0], row[4], row[3]
         if revoked:
             return await self._presented_again(text, parsed.key, uid, sid, ip)
-        now = int(time.time())
+        now = self.clock.seconds()
         rid = await auth.role_ids(uid)
         access = driver.issue(uid=uid, sid=sid, kind="access", ttl=self.settings.JWT_TTL, rid=rid, now=now)
         refresh = driver.issue(uid=uid, sid=sid, kind="refresh", ttl=self.settings.REFRESH_TTL, rid=rid, now=now)
@@ -118,7 +120,7 @@ class RefreshRotation:
         rotated_at = await db_read(lambda: Token.select(Token.rotated_at).where(Token.token_key == key).scalar())
         if rotated_at is None:  # revoked by the end of its session, not by rotation
             raise token_invalid(_REFRESH_FAILED)
-        if time.time() - rotated_at <= self.settings.REFRESH_REUSE_GRACE:
+        if self.clock.now() - rotated_at <= self.settings.REFRESH_REUSE_GRACE:
             deadline = time.monotonic() + _WAIT
             while True:
                 sealed = await self.cache.get(cache_key(text))
@@ -128,11 +130,11 @@ class RefreshRotation:
                 if time.monotonic() >= deadline:
                     raise ApiException("REFRESH_IN_PROGRESS")
                 await asyncio.sleep(_POLL)
-        await db_write(self._end, sid)
+        await db_write(self._end, sid, self.clock.seconds())
         await self.audit.record("token", "reused", uid=uid, ip=ip, detail="refresh token reused: session ended")
         raise token_invalid(_REUSED)
 
     @staticmethod
-    def _end(sid: str) -> None:
+    def _end(sid: str, now: int) -> None:
         with write_transaction():
-            Token.end_session(sid, int(time.time()))
+            Token.end_session(sid, now)

@@ -1,7 +1,6 @@
 """Registration with an SMS code (Hyperf doc: 用户注册): one user per account and per phone."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from peewee import IntegrityError
@@ -40,7 +39,7 @@ class Registration:
         limit_key = f"smsverify:{ip}"
         await self.limits.take(limit_key, self.sms.settings.SMS_VERIFY_IP_LIMIT, HOUR, "SMS_VERIFY_LIMITED")
         try:
-            code_id = await db_write(self.sms.check_sync, data["phone"], data["code"], int(time.time()))
+            code_id = await db_write(self.sms.check_sync, data["phone"], data["code"], self.sms.clock.seconds())
         except BaseException:
             await self.limits.give_back(limit_key, HOUR)
             raise
@@ -58,7 +57,7 @@ class Registration:
         return outcome
 
     def _create(self, data: dict[str, Any], code_id: int, password_hash: str) -> User | str:
-        now = int(time.time())
+        now = self.sms.clock.seconds()
         try:
             with write_transaction():
                 if not self.sms.use_sync(code_id, now):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from peewee import IntegrityError
@@ -54,8 +53,8 @@ class RoleService:
         return await db_write(self._create, actor, name, title, permissions)
 
     @staticmethod
-    def _update(actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-        """A role's title and/or permissions; the caller must hold every permission it has or gets.
+    def _update(actor: int, role_id: int, changes: dict[str, Any], now: int) -> dict[str, Any]:
+        """A role's title and/or permissions (changed at `now`); the caller must hold every permission it has or gets.
 
         Holding what the role holds before, not only what changes: a role that outranks the
         caller is not the caller's to touch, not even its title.
@@ -72,13 +71,13 @@ class RoleService:
                     role.title = changes["title"]
                 if "permissions" in changes:
                     role.permissions_json = _permissions_json(permissions)
-                role.updated_at = int(time.time())
+                role.updated_at = now
                 role.save()
                 events.emit("role.changed", {"action": "update", "role_id": role_id, "by": actor})
             return role.to_dict()
 
-    async def update(self, actor: int, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-        return await db_write(self._update, actor, role_id, changes)
+    async def update(self, actor: int, role_id: int, changes: dict[str, Any], now: int) -> dict[str, Any]:
+        return await db_write(self._update, actor, role_id, changes, now)
 
     @staticmethod
     def _delete(actor: int, role_id: int) -> None:

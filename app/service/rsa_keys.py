@@ -8,13 +8,13 @@ the unsealed private keys are kept per process, by kid (a kid's key never change
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from peewee import IntegrityError
 
 from app.common import rsa_transport as rt
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_write
 from app.model.base import db
 from app.model.rsa_key import RsaKey
@@ -26,7 +26,8 @@ OVERLAP = 86400
 
 
 class RsaKeyStore:
-    def __init__(self, settings: Any, audit: Any):
+    def __init__(self, settings: Any, audit: Any, clock: Clock = SYSTEM_CLOCK):
+        self.clock = clock
         self.secret = settings.JWT_SECRET
         self.ttl = settings.RSA_KEY_TTL
         self.audit = audit
@@ -47,14 +48,14 @@ class RsaKeyStore:
         """(the current key's row, whether this call made it). Race-safe: one row per generation."""
         latest = RsaKey.select().order_by(RsaKey.generation.desc()).first()
         # A current key this process cannot unseal (JWT_SECRET changed) would never decrypt: replace it.
-        if latest is not None and latest.created_at + self.ttl > time.time() and self._unseal(latest) is not None:
+        if latest is not None and latest.created_at + self.ttl > self.clock.now() and self._unseal(latest) is not None:
             return latest, False
         generation = latest.generation + 1 if latest else 1
         kid, key = rt.new_pair()
         try:
             with db.atomic():
                 row = RsaKey.create(generation=generation, kid=kid, public_pem=rt.public_pem(key),
-                                    sealed_private=rt.seal(self.secret, kid, key), created_at=int(time.time()))
+                                    sealed_private=rt.seal(self.secret, kid, key), created_at=self.clock.seconds())
         except IntegrityError:  # another worker or instance made this generation first: use theirs
             return RsaKey.get(RsaKey.generation == generation), False
         self._unsealed[kid] = key
@@ -85,7 +86,7 @@ class RsaKeyStore:
         if row is None:
             return None
         successor = RsaKey.select(RsaKey.created_at).where(RsaKey.generation == row.generation + 1).first()
-        if successor is not None and time.time() >= successor.created_at + OVERLAP:
+        if successor is not None and self.clock.now() >= successor.created_at + OVERLAP:
             return None
         return self._unseal(row)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from peewee import fn
 
-from app.common.clock import format_time
+from app.common.clock import SYSTEM_CLOCK, Clock, format_time
 from app.common.database import db_read, db_write, write_transaction
 from app.common.error import ApiException
 from app.model.session import Session
@@ -45,16 +45,15 @@ class SessionMeta:
                    ip=request.client_ip or None, user_agent=agent[:255] if agent else None)
 
 
-def live_sessions(uid: int) -> Any:
-    """The user's sessions that have not ended or expired."""
+def live_sessions(uid: int, now: int) -> Any:
+    """The user's sessions that have not ended or expired at `now`."""
     return Session.select().where((Session.uid == uid) & Session.revoked_at.is_null()
-                                  & (Session.expire_at > int(time.time())))
+                                  & (Session.expire_at > now))
 
 
-def end_sessions_sync(uid: int, *, keep: str | None = None, platform: str | None = None,
+def end_sessions_sync(uid: int, now: int, *, keep: str | None = None, platform: str | None = None,
                       only: str | None = None) -> int:
     """Inside or outside a transaction: end the user's live sessions (but `keep`; of `platform`; only `only`)."""
-    now = int(time.time())
     query = Session.select(Session.id).where((Session.uid == uid) & Session.revoked_at.is_null()
                                              & (Session.expire_at > now))
     if keep is not None:
@@ -70,18 +69,19 @@ def end_sessions_sync(uid: int, *, keep: str | None = None, platform: str | None
     return len(sids)
 
 
-def apply_policy_sync(policy: str, uid: int, platform: str) -> int:
+def apply_policy_sync(policy: str, uid: int, platform: str, now: int) -> int:
     """SESSION_POLICY at a new login: `single` ends every other session, `per_platform` those of its platform."""
     if policy == "single":
-        return end_sessions_sync(uid)
+        return end_sessions_sync(uid, now)
     if policy == "per_platform":
-        return end_sessions_sync(uid, platform=platform)
+        return end_sessions_sync(uid, now, platform=platform)
     return 0
 
 
 class SessionService:
-    def __init__(self, settings: Any, cache: Any):
+    def __init__(self, settings: Any, cache: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock
         self.cache = cache
         self._seen: dict[str, float] = {}
         self._writes: set[asyncio.Task] = set()
@@ -106,22 +106,22 @@ class SessionService:
     async def _write_seen(self, sid: str) -> None:
         try:
             if await self.cache.add(f"seen:{sid}", "1", SEEN_EVERY):
-                when = int(time.time())
+                when = self.clock.seconds()
                 await db_write(lambda: Session.update(last_seen_at=when).where(Session.id == sid).execute())
         except Exception:  # noqa: BLE001 - a missed last-seen is not worth failing or logging loudly
             log.debug("could not record last_seen_at of a session", exc_info=True)
 
     async def list(self, uid: int, current: str) -> list[dict[str, Any]]:
         """The user's live sessions, newest first; `current` marks the one asking."""
-        rows = await db_read(self._newest_first, uid)
+        rows = await db_read(self._newest_first, uid, self.clock.seconds())
         zone = self.settings.APP_TIMEZONE
         return [{"sid": row.id, "current": row.id == current, "platform": row.platform, "device": row.device,
                  "ip": row.ip, "user_agent": row.user_agent, "created_at": format_time(row.created_at, zone),
                  "last_seen_at": format_time(row.last_seen_at or row.created_at, zone)} for row in rows]
 
     @staticmethod
-    def _newest_first(uid: int) -> list[Session]:
-        rows = list(live_sessions(uid))
+    def _newest_first(uid: int, now: int) -> list[Session]:
+        rows = list(live_sessions(uid, now))
         # Sessions opened within one second are ordered by their first token's row id (insertion order).
         first_token = dict(Token.select(Token.sid, fn.MIN(Token.id)).where(Token.sid.in_([r.id for r in rows]))
                            .group_by(Token.sid).tuples()) if rows else {}
@@ -129,12 +129,13 @@ class SessionService:
 
     async def end(self, uid: int, current: str, sid: str | None, scope: str | None) -> int:
         """End one of the user's sessions (`sid`), or `others`, or `all`; NOT_FOUND for a sid not theirs."""
+        now = self.clock.seconds()
         if sid is not None:
             def end_one() -> int:
                 with write_transaction():
-                    if not live_sessions(uid).where(Session.id == sid).exists():
+                    if not live_sessions(uid, now).where(Session.id == sid).exists():
                         return 0
-                    return end_sessions_sync(uid, only=sid)
+                    return end_sessions_sync(uid, now, only=sid)
             ended = await db_write(end_one)
             if not ended:
                 raise ApiException("NOT_FOUND")
@@ -142,5 +143,5 @@ class SessionService:
 
         def end_many() -> int:
             with write_transaction():
-                return end_sessions_sync(uid, keep=current if scope == "others" else None)
+                return end_sessions_sync(uid, now, keep=current if scope == "others" else None)
         return await db_write(end_many)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.data_crypto import blind_index
 from app.common.database import db_write
 from app.common.error import ApiException
@@ -26,8 +26,9 @@ MESSAGE = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉�
 
 
 class SmsCodeService:
-    def __init__(self, settings: Any, cache: Any, driver: SmsDriver, audit: Audit):
+    def __init__(self, settings: Any, cache: Any, driver: SmsDriver, audit: Audit, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock  # the app's: also read by the services built on this one
         self.cache = cache
         self.limits = RateLimiter(cache)
         self.driver = driver
@@ -70,7 +71,7 @@ class SmsCodeService:
         if not await self.cache.add(lock, "1", self.settings.SMS_WEBHOOK_TIMEOUT + 30):
             raise ApiException("SMS_STILL_VALID")  # another request is sending to this phone right now
         try:
-            now = int(time.time())
+            now = self.clock.seconds()
             day_start, retry_after = self._seconds_to_midnight(now)
             live, sent_today = await db_write(self._state, phone, day_start, now, scene)
             if live:

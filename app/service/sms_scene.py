@@ -8,7 +8,6 @@ stranger nothing about which phones have accounts.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -82,7 +81,7 @@ class SmsScenes:
 
     def _login_sync(self, phone: str, code: str) -> tuple[User, bool] | str:
         for _ in range(3):
-            now = int(time.time())
+            now = self.sms.clock.seconds()
             try:
                 with write_transaction():
                     user = User.get_or_none(User.phone_index == phone)

@@ -7,14 +7,16 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.common.clock import ManualClock
 from app.common.sign import make_sign as server_sign
 from client import ApiError, LoginApiClient, Tokens, canonical_string, make_sign
+from tests.inprocess import TRANSPORTS, InProcessServer
 from tests.support import ROOT, SIGN_SECRET, LiveServer
 
 VECTORS_PATH = ROOT / "tests" / "data" / "sign-vectors.json"
@@ -22,14 +24,17 @@ VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Access JWTs live one second."""
-    # 2 s, not 1: expiry counts whole seconds from the second of issue, so a 1 s token issued late
-    # in a second could already be dead on the retry right after its refresh.
-    live = LiveServer(tmp_path_factory.mktemp("runtime-client-short"), JWT_TTL=2)
-    live.create_user("Shorty", "13911110001", "secret_123")
-    yield live
-    live.stop()
+def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """Access JWTs live two seconds, on a clock the tests move (in-process: no sleeping)."""
+    app = InProcessServer(tmp_path_factory.mktemp("runtime-client-short"), clock=ManualClock(), JWT_TTL=2)
+    app.create_user("Shorty", "13911110001", "secret_123")
+    yield app
+    app.stop()
+
+
+def _short_api(server: InProcessServer, **kwargs: Any) -> LoginApiClient:
+    """The client, its requests going to the in-process app."""
+    return LoginApiClient(server.url, SIGN_SECRET, session=TRANSPORTS[server.url], **kwargs)
 
 
 def test_client_signs_like_the_vectors_and_the_server() -> None:
@@ -61,29 +66,29 @@ def test_login_me_status_refresh_logout(server: LiveServer, user: dict, version:
     assert stale.refreshes == 0  # v2's 9908 tried one refresh, which failed; v1's 60010 is not an expiry
 
 
-def test_expired_access_token_is_refreshed_once(short_server: LiveServer) -> None:
-    api = LoginApiClient(short_server.url, SIGN_SECRET)
+def test_expired_access_token_is_refreshed_once(short_server: InProcessServer) -> None:
+    api = _short_api(short_server)
     api.login("Shorty", "secret_123")
     first = api.tokens.access
-    time.sleep(2.2)
+    short_server.clock.advance(2.2)
     assert api.me()["account"] == "Shorty"
     assert api.refreshes == 1 and api.tokens.access != first
-    time.sleep(2.2)
+    short_server.clock.advance(2.2)
     assert api.status()["uid"] == api.me()["uid"]
     assert api.refreshes >= 2
 
 
-def test_v1_expired_answer_60011_also_refreshes(short_server: LiveServer) -> None:
-    api = LoginApiClient(short_server.url, SIGN_SECRET, version="v1")
+def test_v1_expired_answer_60011_also_refreshes(short_server: InProcessServer) -> None:
+    api = _short_api(short_server, version="v1")
     api.login("Shorty", "secret_123")
-    time.sleep(2.2)
+    short_server.clock.advance(2.2)
     assert api.me()["account"] == "Shorty"
     assert api.refreshes == 1
 
 
-def test_refresh_is_tried_only_once(short_server: LiveServer) -> None:
+def test_refresh_is_tried_only_once(short_server: InProcessServer) -> None:
     """When the refreshed token is refused too, the error is raised, not retried forever."""
-    api = LoginApiClient(short_server.url, SIGN_SECRET)
+    api = _short_api(short_server)
     api.login("Shorty", "secret_123")
     calls: list[str] = []
     real_call = api.call

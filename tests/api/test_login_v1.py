@@ -12,23 +12,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.common.clock import ManualClock
 from tests.api import codes
+from tests.inprocess import InProcessServer
 from tests.support import Client, LiveServer, expect_error, expect_ok
 
 VERSIONS = ["v1", "v2"]
 
 
 @pytest.fixture(scope="module")
-def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server whose md5 tokens live two seconds.
+def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """A server whose md5 tokens live two seconds, in-process on a clock the test moves.
 
     Expiry is in whole seconds from the second of issue (as a JWT's `exp`), so a token's life is
     between TOKEN_TTL - 1 and TOKEN_TTL seconds: with 1, a login late in a second gave a token
     already expired by the next request (seen once in CI, on PostgreSQL).
     """
-    live = LiveServer(tmp_path_factory.mktemp("runtime-short"), TOKEN_TTL=2)
-    yield live
-    live.stop()
+    app = InProcessServer(tmp_path_factory.mktemp("runtime-short"), clock=ManualClock(), TOKEN_TTL=2)
+    yield app
+    app.stop()
 
 
 _numbers = itertools.count(1)
@@ -132,13 +134,13 @@ def test_revoked_token(server: LiveServer, client: Client, user: dict, version: 
     expect_ok(client.post(f"/{version}/test", token=other), version)
 
 
-def test_expired_token(short_server: LiveServer) -> None:
+def test_expired_token(short_server: InProcessServer) -> None:
     short_server.create_user("Short", "13800000001", "secret_123")
     client = Client(short_server.url)
     data = expect_ok(client.post("/v1/login", {"username": "Short", "password": "secret_123"}), "v1")
     assert data["expires_in"] == 2
     expect_ok(client.post("/v1/test", token=data["token"]), "v1")
-    time.sleep(2.1)  # past expire_at, which is at most 2 s after the login
+    short_server.clock.advance(2.1)  # past expire_at, which is at most 2 s after the login
     for version in VERSIONS:
         message = expect_error(client.post(f"/{version}/test", token=data["token"]), version, *codes.TOKEN_EXPIRED)
         assert "登录过期" in message

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 import server
+from app.common.clock import ManualClock
 from app.common.database import write_transaction
 from app.model.base import db
-from app.model.event_outbox import EventLease, EventOutbox
+from app.model.event_outbox import EventOutbox
 from app.service import events
 from app.service.event_consumer import release_lease, take_lease
 from tests.support import JWT_SECRET, SIGN_SECRET
@@ -45,16 +46,21 @@ def test_nothing_is_recorded_without_a_webhook(outbox: None) -> None:
 
 
 def test_one_holder_at_a_time_and_a_dead_ones_lease_is_taken_over(outbox: None) -> None:
-    assert take_lease("a", 10_000)
-    assert not take_lease("b", 10_000)  # a holds it
-    assert take_lease("a", 10_000)      # a renews
-    EventLease.update(expires_at=1).execute()  # a stopped renewing long ago
-    assert take_lease("b", 10_000)
-    assert not take_lease("a", 10_000)  # a, back, does not get it back while b renews
-    release_lease("a")                  # a no longer holds it: b keeps it
-    assert not take_lease("a", 10_000)
-    release_lease("b")                  # b shuts down: a takes over at once
-    assert take_lease("a", 10_000)
+    clock = ManualClock()
+    take = lambda holder: take_lease(holder, 10_000, clock.millis())  # noqa: E731
+    assert take("a")
+    assert not take("b")  # a holds it
+    clock.advance(9)
+    assert take("a")      # a renews
+    clock.advance(9)
+    assert not take("b")  # a's renewal holds 10 s from then
+    clock.advance(2)      # a stopped renewing: its lease ran out
+    assert take("b")
+    assert not take("a")  # a, back, does not get it back while b renews
+    release_lease("a")    # a no longer holds it: b keeps it
+    assert not take("a")
+    release_lease("b")    # b shuts down: a takes over at once
+    assert take("a")
 
 
 @pytest.mark.parametrize("phone, masked", [("13911112222", "139****2222"), ("", ""), (None, None), ("12345", "****")])

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from app.common.cache.base import Cache
+from app.common.clock import ManualClock
 from tests.scale.helpers import drop_redis_prefix, require
 from tests.support import create_database, drop_database
 
@@ -30,10 +31,20 @@ Op = Callable[[Cache], Awaitable[Any]]
 class Backend:
     """Makes the Cache instances of one implementation: one per thread (a "worker"), or one shared."""
 
-    def __init__(self, name: str, new: Callable[[], Cache], shared: bool):
+    def __init__(self, name: str, new: Callable[[ManualClock], Cache], shared: bool, own_time: bool = False):
         self.name = name
-        self._new = new
-        self.shared = new() if shared else None
+        # The local caches read this clock; Redis keeps its own time (own_time), so it is slept through.
+        self.clock = ManualClock()
+        self.own_time = own_time
+        self._new = lambda: new(self.clock)
+        self.shared = self._new() if shared else None
+
+    def pass_time(self, seconds: float) -> None:
+        """Let `seconds` go by for the store: the clock moves, or (Redis) the test sleeps."""
+        if self.own_time:
+            time.sleep(seconds)
+        else:
+            self.clock.advance(seconds)
 
     async def _call(self, op: Op, barrier: threading.Barrier | None = None) -> Any:
         cache = self.shared or self._new()
@@ -65,7 +76,7 @@ def _lmdb(tmp_path: Path) -> Iterator[Backend]:
     from app.common.cache.lmdb import LmdbCache
 
     path = str(tmp_path / "cache.lmdb")
-    yield Backend("lmdb", lambda: LmdbCache(path, map_size_mb=64), shared=False)
+    yield Backend("lmdb", lambda clock: LmdbCache(path, map_size_mb=64, clock=clock), shared=False)
 
 
 def _redis() -> Iterator[Backend]:
@@ -73,7 +84,7 @@ def _redis() -> Iterator[Backend]:
     from app.common.cache.redis import RedisCache
 
     url, prefix = "redis://127.0.0.1:6379/15", f"test-cache:{secrets.token_hex(6)}:"
-    yield Backend("redis", lambda: RedisCache(url, prefix), shared=False)
+    yield Backend("redis", lambda clock: RedisCache(url, prefix), shared=False, own_time=True)
     drop_redis_prefix(url, prefix)
 
 
@@ -92,7 +103,7 @@ def _database(backend: str) -> Iterator[Backend]:
     try:
         with db.connection_context():
             create_cache_table()  # migration 5 makes it in a real database
-            cache_backend = Backend(backend, DatabaseCache, shared=True)
+            cache_backend = Backend(backend, lambda clock: DatabaseCache(clock=clock), shared=True)
         yield cache_backend
     finally:
         database.close_all()
@@ -206,7 +217,7 @@ def test_everything_expires(backend: Backend) -> None:
     # (a window of 2 s, so that three increments fit in it however busy the machine is)
     assert [backend.run(lambda c: c.incr(counted, 2)) for _ in range(3)] == [1, 2, 3]
     backend.run(lambda c: c.set(plain, "v", 1))
-    time.sleep(2.2)
+    backend.pass_time(2.2)
     assert backend.run(lambda c: c.get(added)) is None
     assert backend.run(lambda c: c.get(plain)) is None
     assert backend.run(lambda c: c.ttl(plain)) == 0
@@ -231,7 +242,7 @@ def test_racing_increments_restart_an_expired_window_together(backend: Backend) 
     counters = [key() for _ in range(6)]
     for k in counters:
         assert backend.run(lambda c, k=k: c.incr(k, 1)) == 1
-    time.sleep(1.2)
+    backend.pass_time(1.2)
     for k in counters:
         results = backend.concurrently(20, lambda c, k=k: c.incr(k, 60))
         assert sorted(results) == list(range(1, 21)), (k, sorted(results))
@@ -291,7 +302,7 @@ def test_give_backs_after_the_window_ended_do_not_raise_the_next_windows_limit(b
             await RateLimiter(cache).give_back(k, 1)
 
     assert backend.run(lambda c: takes(c, 5, 1)) == 5
-    time.sleep(1.2)
+    backend.pass_time(1.2)
     backend.run(give_backs)
     assert backend.run(lambda c: c.get(k)) in (None, "0")
     assert backend.run(lambda c: takes(c, 10, 60)) == 5
@@ -356,6 +367,6 @@ def test_swap_wins_once_from_twenty_threads(backend: Backend) -> None:
 def test_swap_does_not_revive_an_expired_value(backend: Backend) -> None:
     k = key()
     backend.run(lambda c: c.set(k, "pending", 1))
-    time.sleep(1.1)
+    backend.pass_time(1.1)
     assert backend.run(lambda c: c.swap(k, "pending", "scanned", 60)) is False
     assert backend.run(lambda c: c.get(k)) is None

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.common.cache.lmdb import LmdbCache
+from app.common.clock import ManualClock
 from app.common.error import ApiException
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -122,11 +123,12 @@ def test_a_new_boot_starts_afresh_and_the_same_boot_keeps_the_entries(tmp_path: 
 
 
 def test_expired_entries_are_swept_as_writes_go_on(tmp_path: Path) -> None:
-    cache = LmdbCache(str(tmp_path / "cache.lmdb"), map_size_mb=64)
+    clock = ManualClock()
+    cache = LmdbCache(str(tmp_path / "cache.lmdb"), map_size_mb=64, clock=clock)
     try:
         for i in range(2000):
             run(cache.add(f"old:{i}", "1", 1))
-        time.sleep(1.1)
+        clock.advance(1.1)
         for i in range(4000):
             run(cache.add(f"new:{i}", "1", 600))
         entries = cache._env.stat()["entries"]

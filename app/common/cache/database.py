@@ -7,11 +7,10 @@ Calls run in worker threads, since every one of them is a network round trip.
 """
 from __future__ import annotations
 
-import time
-
 from peewee import Case, CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase, OperationalError
 
 from app.common.cache.base import LONGEST_KEY, Cache, stored_key
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_write, write_transaction
 from app.model.base import BaseModel, db
 
@@ -46,7 +45,8 @@ def _deadlocked(exc: OperationalError) -> bool:
 
 
 class DatabaseCache(Cache):
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         # The table comes from a migration (5), which holds the migration lock: workers and
         # instances starting together must not race on CREATE TABLE (PostgreSQL can fail there).
         self._writes = 0
@@ -70,7 +70,7 @@ class DatabaseCache(Cache):
             return False
 
     def _add(self, key: str, value: str, ttl: int) -> bool:
-        now = time.time()
+        now = self._clock.now()
         self._sweep(now)
         # Clear an expired holder first; then the primary key decides between racing inserts.
         CacheEntry.delete().where((CacheEntry.key == key) & (CacheEntry.expire_at <= now)).execute()
@@ -79,9 +79,8 @@ class DatabaseCache(Cache):
     async def add(self, key: str, value: str, ttl: int) -> bool:
         return await db_write(self._add, self._key(key), value, ttl)
 
-    @staticmethod
-    def _get(key: str) -> tuple[str, float] | None:
-        row = CacheEntry.select(CacheEntry.value, CacheEntry.expire_at).where(_live(key, time.time())).first()
+    def _get(self, key: str) -> tuple[str, float] | None:
+        row = CacheEntry.select(CacheEntry.value, CacheEntry.expire_at).where(_live(key, self._clock.now())).first()
         return (row.value, row.expire_at) if row else None
 
     async def get(self, key: str) -> str | None:
@@ -89,7 +88,7 @@ class DatabaseCache(Cache):
         return row[0] if row else None
 
     def _set(self, key: str, value: str, ttl: int) -> None:
-        expire_at = time.time() + ttl
+        expire_at = self._clock.now() + ttl
         for _ in range(5):
             if CacheEntry.update(value=value, expire_at=expire_at).where(CacheEntry.key == key).execute():
                 return
@@ -102,11 +101,11 @@ class DatabaseCache(Cache):
 
     async def delete(self, key: str) -> bool:
         stored = self._key(key)
-        return bool(await db_write(lambda: CacheEntry.delete().where(_live(stored, time.time())).execute()))
+        return bool(await db_write(lambda: CacheEntry.delete().where(_live(stored, self._clock.now())).execute()))
 
     def _incr(self, key: str, ttl: int, amount: int) -> int:
         for _ in range(10):
-            now = time.time()
+            now = self._clock.now()
             try:
                 with write_transaction():
                     # The UPDATE holds the row lock until commit, so the count read back is this call's.
@@ -127,14 +126,13 @@ class DatabaseCache(Cache):
                 raise
         raise RuntimeError(f"cache incr of {key!r} kept racing")
 
-    @staticmethod
-    def _decr(key: str, amount: int) -> int:
+    def _decr(self, key: str, amount: int) -> int:
         for _ in range(10):
             try:
                 with write_transaction():
                     # Only a live counter is touched (an ended window stays ended), never below zero.
                     lowered = Case(None, [(CacheEntry.count > amount, CacheEntry.count - amount)], 0)
-                    if not CacheEntry.update(count=lowered).where(_live(key, time.time())).execute():
+                    if not CacheEntry.update(count=lowered).where(_live(key, self._clock.now())).execute():
                         return 0
                     count = CacheEntry.get_by_id(key).count
                     CacheEntry.update(value=str(count)).where(CacheEntry.key == key).execute()
@@ -153,11 +151,10 @@ class DatabaseCache(Cache):
 
     async def ttl(self, key: str) -> int:
         row = await db_write(self._get, self._key(key))
-        return max(0, int(row[1] - time.time() + 0.999)) if row else 0
+        return max(0, int(row[1] - self._clock.now() + 0.999)) if row else 0
 
-    @staticmethod
-    def _swap(key: str, expected: str, value: str, ttl: int) -> bool:
-        now = time.time()
+    def _swap(self, key: str, expected: str, value: str, ttl: int) -> bool:
+        now = self._clock.now()
         with write_transaction():
             # The row lock taken here is held to commit, so a racing swap reads the winner's value.
             # The value is compared in Python: MySQL's default collation would call "A" equal to "a ".

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from app.common.cache.base import Cache
+from app.common.clock import SYSTEM_CLOCK, Clock
 
 
-def make_cache(settings: Any, identity: str) -> Cache:
+def make_cache(settings: Any, identity: str, clock: Clock = SYSTEM_CLOCK) -> Cache:
     """The cache the settings ask for, its keys under the identity of the database they belong to.
 
     A runtime folder or a Redis may serve several databases (a second SQLite file, a restored
     backup, staging beside production): the identity keeps each one's locks and counters its own.
+    Redis keeps its own time (its TTLs); the local caches read `clock`.
     """
     prefix = f"{identity}:"
     if settings.REDIS_URL:
@@ -19,7 +21,7 @@ def make_cache(settings: Any, identity: str) -> Cache:
         return RedisCache(settings.REDIS_URL, settings.REDIS_PREFIX + prefix)
     if settings.DATABASE_URL.startswith("sqlite"):
         from app.common.cache.lmdb import LmdbCache
-        return LmdbCache(settings.CACHE_PATH, map_size_mb=settings.CACHE_MAP_SIZE, prefix=prefix)
+        return LmdbCache(settings.CACHE_PATH, map_size_mb=settings.CACHE_MAP_SIZE, prefix=prefix, clock=clock)
     # Several instances on one MySQL/PostgreSQL share state through it when there is no Redis.
     from app.common.cache.database import DatabaseCache
-    return DatabaseCache(prefix)
+    return DatabaseCache(prefix, clock)

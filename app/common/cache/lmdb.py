@@ -28,12 +28,12 @@ import logging
 import os
 import struct
 import threading
-import time
 from pathlib import Path
 
 import lmdb
 
 from app.common.cache.base import LONGEST_KEY, Cache, stored_key
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.error import ApiException
 
 log = logging.getLogger("login_api.cache")
@@ -111,8 +111,9 @@ def _expiry(stored: bytes) -> float:
 class LmdbCache(Cache):
     """Shared by every process that opens the same file; calls run inline (microseconds each)."""
 
-    def __init__(self, path: str, map_size_mb: int = 4096, prefix: str = ""):
+    def __init__(self, path: str, map_size_mb: int = 4096, prefix: str = "", clock: Clock = SYSTEM_CLOCK):
         self._path = path
+        self._clock = clock
         self._prefix = prefix
         self._env = _acquire(path, map_size_mb * 1024 * 1024)
         self._writes = 0
@@ -126,7 +127,7 @@ class LmdbCache(Cache):
 
     def _write(self, operation, *args):
         """Run `operation(txn, now, *args)` in one write transaction; sweep now and then."""
-        now = time.time()
+        now = self._clock.now()
         try:
             result = self._transact(operation, now, *args)
         except lmdb.MapFullError:
@@ -211,7 +212,7 @@ class LmdbCache(Cache):
     def _live(self, key: str) -> bytes | None:
         with self._env.begin() as txn:
             stored = txn.get(self._key(key))
-        return stored if stored is not None and _expiry(stored) > time.time() else None
+        return stored if stored is not None and _expiry(stored) > self._clock.now() else None
 
     # -- the Cache interface ----------------------------------------------------------------
 
@@ -236,7 +237,7 @@ class LmdbCache(Cache):
 
     async def ttl(self, key: str) -> int:
         stored = self._live(key)
-        return max(0, int(_expiry(stored) - time.time() + 0.999)) if stored is not None else 0
+        return max(0, int(_expiry(stored) - self._clock.now() + 0.999)) if stored is not None else 0
 
     async def swap(self, key: str, expected: str, value: str, ttl: int) -> bool:
         return self._write(self._swap, self._key(key), expected, value, ttl)

@@ -5,17 +5,18 @@ the keyring (app/common/token/keyring.py) and name it in the header's `kid`, so 
 verify with the public keys of /.well-known/jwks.json. Decoding pins the algorithm to the key
 (never the header's `alg`: no `none`, no HS256-with-the-public-key confusion), requires every
 claim the service relies on, checks `iss` (and `aud` when configured), and uses a leeway of
-JWT_LEEWAY seconds (0 by default).
+JWT_LEEWAY seconds (0 by default). `exp` and `iat` are checked here against the app's clock (PyJWT
+would read the system's), with PyJWT's own messages.
 """
 from __future__ import annotations
 
 import functools
 import secrets
-import time
 from typing import Any
 
 import jwt
 
+from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.error import ApiException
 from app.common.text import Text
 from app.common.token.driver import IssuedToken, ParsedToken, TokenDriver, token_invalid
@@ -28,12 +29,23 @@ _EXPIRED = Text("登录过期", "login expired")
 _UNKNOWN_KID = Text("Unknown or retired key id (kid)", "Unknown or retired key id (kid)")
 
 
+def _check_issued_at(iat: Any, latest: float) -> None:
+    """PyJWT's `iat` check (same errors, same words), against the app's clock instead of the system's."""
+    try:
+        issued_at = int(iat)
+    except (ValueError, TypeError, OverflowError):
+        raise jwt.InvalidIssuedAtError("Issued At claim (iat) must be an integer.") from None
+    if issued_at > latest:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
+
+
 class JwtDriver(TokenDriver):
     name = "jwt"
 
     def __init__(self, secret: str, leeway: int = 0, *, issuer: str = "login-api", audience: str = "",
-                 keyring: Keyring | None = None):
+                 keyring: Keyring | None = None, clock: Clock = SYSTEM_CLOCK):
         self._key = secret.encode("utf-8")
+        self._clock = clock
         self._leeway = leeway
         self._issuer = issuer
         self._audience = audience or None
@@ -57,7 +69,8 @@ class JwtDriver(TokenDriver):
             key, algorithm = signing_key.public_key, signing_key.alg
         claims: dict[str, Any] = jwt.decode(
             text, key, algorithms=[algorithm], leeway=self._leeway, issuer=self._issuer,
-            audience=self._audience, options={"require": self._required, "verify_exp": False})
+            audience=self._audience, options={"require": self._required, "verify_exp": False, "verify_iat": False})
+        _check_issued_at(claims["iat"], self._clock.now() + self._leeway)
         if claims["type"] not in ("access", "refresh") or not isinstance(claims["jti"], str):
             raise token_invalid(Text("Invalid token type", "Invalid token type"))
         if not isinstance(claims["rid"], list) or not all(isinstance(r, str) for r in claims["rid"]):
@@ -92,6 +105,6 @@ class JwtDriver(TokenDriver):
         except jwt.InvalidTokenError as exc:
             reason = str(exc) or type(exc).__name__
             raise token_invalid(Text(reason, reason)) from None
-        if verify_exp and claims["exp"] <= time.time() - self._leeway:
+        if verify_exp and claims["exp"] <= self._clock.now() - self._leeway:
             raise ApiException("TOKEN_EXPIRED", reason=_EXPIRED)
         return ParsedToken(key=claims["jti"], kind=claims["type"], claims=claims)

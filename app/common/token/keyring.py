@@ -15,7 +15,6 @@ import fcntl
 import json
 import os
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from app.common.clock import SYSTEM_CLOCK
 
 ASYMMETRIC = ("EdDSA", "ES256", "RS256")
 # Workers that had not looked at the list yet may sign with a retired key for about a second.
@@ -60,7 +61,7 @@ class SigningKey:
 class Keyring:
     """The keys in `folder`: the current one signs, every key not yet past its last token verifies."""
 
-    def __init__(self, folder: Path, alg: str, longest_ttl: int, clock: Callable[[], float] = time.time):
+    def __init__(self, folder: Path, alg: str, longest_ttl: int, clock: Callable[[], float] = SYSTEM_CLOCK.now):
         if alg not in ASYMMETRIC:
             raise ValueError(f"JWT_ALG {alg!r} has no key pair; use one of {', '.join(ASYMMETRIC)}")
         self.folder = folder

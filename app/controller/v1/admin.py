@@ -50,28 +50,28 @@ class Admin(Common):
     async def user_disable(self) -> JsonResponse:
         """uid → the user is disabled: logins fail as a wrong password, every session ends at once."""
         data = self.validate(AdminValidate, scene="user")
-        result = await _admin.disable(self.request.user.uid, data["uid"])
+        result = await _admin.disable(self.request.user.uid, data["uid"], self.app.clock.seconds())
         await self._audit("user.disable", f"user {data['uid']}, {result['sessions_ended']} session(s) ended")
         return self.success(result)
 
     async def user_enable(self) -> JsonResponse:
         """uid → the user may log in again."""
         data = self.validate(AdminValidate, scene="user")
-        result = await _admin.enable(self.request.user.uid, data["uid"])
+        result = await _admin.enable(self.request.user.uid, data["uid"], self.app.clock.seconds())
         await self._audit("user.enable", f"user {data['uid']}")
         return self.success(result)
 
     async def user_sessions(self) -> JsonResponse:
         """uid → {uid, list}: the user's live sessions, newest first."""
         data = self.validate(AdminValidate, scene="user")
-        result = await _admin.sessions(self.request.user.uid, data["uid"])
+        result = await _admin.sessions(self.request.user.uid, data["uid"], self.app.clock.seconds())
         await self._audit("user.sessions", f"user {data['uid']}")
         return self.success(result)
 
     async def user_logout(self) -> JsonResponse:
         """uid → every session of the user ends; their tokens fail at the next request."""
         data = self.validate(AdminValidate, scene="user")
-        result = await _admin.logout(self.request.user.uid, data["uid"])
+        result = await _admin.logout(self.request.user.uid, data["uid"], self.app.clock.seconds())
         await self._audit("user.logout", f"user {data['uid']}, {result['sessions_ended']} session(s) ended")
         return self.success(result)
 
@@ -99,7 +99,8 @@ class Admin(Common):
         await self._audit(f"{name}.export", f"{fmt}{' with phones' if pii else ''}, filters {_shown(data)}")
         tables = export.table(sheet, _filters(data), pii=pii, zone=self.settings.APP_TIMEZONE,
                               max_rows=data.get("max_rows"))
-        headers = {"Content-Disposition": f'attachment; filename="{name}-{time.strftime("%Y%m%d-%H%M%S")}.{fmt}"',
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.app.clock.now()))
+        headers = {"Content-Disposition": f'attachment; filename="{name}-{stamp}.{fmt}"',
                    "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
         if fmt == "csv":
             body = export.stream_csv(export.csv_chunks(sheet.columns, tables))

@@ -31,7 +31,7 @@ class Role(Common):
         """id, and title and/or permissions → the role as it is now."""
         data = self.validate(RoleValidate, scene="update")
         role_id = data.pop("id")
-        role = await _roles.update(self.request.user.uid, role_id, data)
+        role = await _roles.update(self.request.user.uid, role_id, data, self.app.clock.seconds())
         await self._audit(f"update role {role_id}: {sorted(data)}")
         return self.success(role)
 
