@@ -20,7 +20,7 @@ from app.common.error import BY_NAME, CATALOG, V1_FIELD_CODES
 from app.common.openapi.envelopes import catalog_entry
 from app.common.openapi.errors import ROUTING_ERRORS
 from app.common.openapi.operation import build_operation
-from app.common.openapi.schemas import COMPONENTS, INT, STR
+from app.common.openapi.schemas import COMPONENTS
 from app.common.route import Route, RouteRule
 
 OPENAPI_VERSION = "3.1.0"
@@ -91,13 +91,7 @@ def build_openapi(settings: Any, rules: Sequence[RouteRule] | None = None) -> di
                 + [{"name": "pages", "description": "Unversioned pages: this document and the docs page"}],
         "paths": paths,
         "components": {
-            "schemas": {
-                **COMPONENTS,
-                "V1Envelope": {"type": "object", "required": ["message", "data", "errorcode"], "properties": {
-                    "message": STR, "data": {}, "errorcode": INT}},
-                "V2Envelope": {"type": "object", "required": ["code", "msg", "status", "data"], "properties": {
-                    "code": INT, "msg": STR, "status": {"type": "boolean"}, "data": {}}},
-            },
+            "schemas": dict(COMPONENTS),
             # Not `required`: Swagger UI would refuse to send "Try it out" with the field empty, before the
             # docs page's signer fills it in. The server refuses an unsigned request all the same (60007/9907).
             "parameters": {"sign": {
