@@ -6,7 +6,7 @@
 Every endpoint of both versions is called, in a chain that hands its tokens on through collection
 variables: send SMS → register → JWT get → status → refresh → login → test → deactivate → refused,
 then the role API as an administrator. Each request's tests check the HTTP status, the version's
-envelope, the catalog code (app/common/error.py) and the shape of `data` (app/common/openapi.py).
+envelope, the catalog code (app/common/error.py) and the shape of `data` (each action's declaration, app/common/action.py).
 The collection-level pre-request script adds `timestamp` and `nonce` and signs every request as
 SPEC §4 says; its signer is app/view/docs/sign.js, the same file the docs page uses.
 """
@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.common import openapi  # noqa: E402
+from app.common.action import ActionSpec, declared_spec  # noqa: E402
 from app.common.error import BY_NAME  # noqa: E402
+from app.common.openapi import schemas  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 COLLECTION = HERE / "login-api.postman_collection.json"
@@ -294,14 +295,14 @@ def qrlogin_steps(v: str) -> list[Step]:
     ]
 
 
-def action_of(path: str) -> str:
-    """The ACTIONS key of the route at `path` (within a version), from route/app.py."""
+def action_of(path: str, version: str) -> ActionSpec:
+    """The declaration of the action of the route at `path` (within `version`), from route/app.py."""
     import route.app  # noqa: F401 - declares the routes
     from app.common.route import Route
 
     for rule in Route.rules:
         if rule.path.replace("/<ver>", "").lower() == path.lower():
-            return openapi.action_key(rule)
+            return declared_spec(rule.target, version)
     raise KeyError(f"no route {path}")
 
 
@@ -322,12 +323,9 @@ def _raw_body(body: dict[str, Any]) -> str:
 
 
 def _resolve(schema: Any) -> Any:
-    components = {"#/components/schemas/Role": openapi._ROLE, "#/components/schemas/UserRoles": openapi._USER_ROLES,
-                  "#/components/schemas/AdminUser": openapi._ADMIN_USER,
-                  "#/components/schemas/AuditEntry": openapi._AUDIT_ENTRY}
     if isinstance(schema, dict):
         if "$ref" in schema:
-            return _resolve(components[schema["$ref"]])
+            return _resolve(schemas.COMPONENTS[schema["$ref"].rpartition("/")[2]])
         return {k: _resolve(v) for k, v in schema.items()}
     if isinstance(schema, list):
         return [_resolve(v) for v in schema]
@@ -392,8 +390,8 @@ def test_script(v: str, step: Step) -> list[str]:
         lines.append(f'pm.test("code {code} ({answer.name})", function () {{ pm.expect(body.code).to.eql({code}); }});')
     data: Any = None
     if ok and step.data == "action":
-        data = openapi.ACTIONS[action_of(step.path)].data
-        if data == "sms":
+        data = action_of(step.path, v).data
+        if data == schemas.SMS_CODE_IN_DEBUG:
             data = {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}
     if data is None:
         empty = "{}" if v == "v1" else "[]"

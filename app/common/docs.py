@@ -6,12 +6,12 @@ command rewrites what lies between, and tests/test_readme.py fails when the two 
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from app.common.action import declared_spec, find_action
 from app.common.error import CATALOG, V1_FIELD_CODES, Answer
 from app.common.route import Route, RouteRule
 from config import Setting, all_settings, setting as setting_module
@@ -92,17 +92,10 @@ def _versions() -> list[str]:
 
 
 def _action_doc(target: str, versions: Sequence[str]) -> str:
-    """First docstring line of the action a route target names, in the first version that has it."""
+    """The summary an action declares (its docstring's first line), in the first version that has it."""
     for version in versions:
-        controller, _, action_name = target.replace("<ver>", version).partition("/")
-        package, _, class_name = controller.rpartition(".")
-        try:
-            module = importlib.import_module(f"app.controller.{package}.{class_name.lower()}")
-        except ModuleNotFoundError:
-            continue
-        action = getattr(getattr(module, class_name, None), action_name, None)
-        if action is not None:
-            return (inspect.getdoc(action) or "").split("\n", 1)[0]
+        if find_action(target, version) is not None:
+            return declared_spec(target, version).summary
     return ""
 
 

@@ -1,6 +1,6 @@
 """Docs controller: the unversioned, unsigned pages of route/app.py.
 
-    GET /openapi.json    the OpenAPI 3.1 document (app/common/openapi.py), built for this server's settings
+    GET /openapi.json    the OpenAPI 3.1 document (app/common/openapi/), built for this server's settings
     GET /docs            Swagger UI on that document, with a short "how to sign" and in-browser signing
     GET /docs/<asset>    the page's assets: Swagger UI from the swagger-ui-bundle-v2 package, the rest
                          from app/view/docs/, so the page works without any network but this server

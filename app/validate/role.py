@@ -8,7 +8,11 @@ from app.common.permission import PERMISSION_PATTERN
 from app.common.text import Text
 from app.validate.base import BaseValidate
 
-_ID = "require|integer|between:1,2147483647"
+# Limits of the list rules below; the OpenAPI document states the same (app/common/openapi/fields.py).
+LIST_MAX_ITEMS = 100
+ID_MAX = 2147483647  # a signed 32-bit column
+PERMISSION_MAX_LENGTH = 64
+_ID = f"require|integer|between:1,{ID_MAX}"
 # Not plain text in a title (SPEC §10): C0/C1 controls, line and paragraph separators, lone
 # surrogates (no database stores them), and the bidirectional controls that make a title
 # display as something else than it says.
@@ -51,8 +55,8 @@ class Role(BaseValidate):
 
     @staticmethod
     def rule_permissionList(value: list[Any], arg: str | None, data: dict[str, Any]) -> bool:
-        return len(value) <= 100 and all(
-            isinstance(item, str) and len(item) <= 64 and PERMISSION_PATTERN.fullmatch(item) for item in value)
+        return len(value) <= LIST_MAX_ITEMS and all(
+            isinstance(item, str) and len(item) <= PERMISSION_MAX_LENGTH and PERMISSION_PATTERN.fullmatch(item) for item in value)
 
     @staticmethod
     def rule_plainText(value: str, arg: str | None, data: dict[str, Any]) -> bool:
@@ -63,5 +67,5 @@ class Role(BaseValidate):
         def is_id(item: Any) -> bool:
             if isinstance(item, str) and item.isascii() and item.isdigit():
                 item = int(item)
-            return isinstance(item, int) and not isinstance(item, bool) and 0 < item <= 2147483647
-        return len(value) <= 100 and all(is_id(item) for item in value)
+            return isinstance(item, int) and not isinstance(item, bool) and 0 < item <= ID_MAX
+        return len(value) <= LIST_MAX_ITEMS and all(is_id(item) for item in value)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.responses import StreamingResponse
 
+from app.common.action import action
 from app.common.database import db_read
+from app.common.openapi import schemas
+from app.common.openapi.errors import ACT_ON_USER_ERRORS
 from app.common.permission import grants
 from app.common.response import JsonResponse
 from app.controller.common import Common
@@ -40,56 +44,59 @@ class Admin(Common):
         await self.app.audit.record("admin", outcome, uid=self.request.user.uid, ip=self.request.client_ip,
                                     detail=detail)
 
-    async def user_list(self) -> JsonResponse:
+    @action(AdminValidate, "user_list", data=schemas.page_of("AdminUser"))
+    async def user_list(self, data: dict[str, Any]) -> JsonResponse:
         """page, limit, keyword, status → {list, total, page, limit}, phones masked."""
-        data = self.validate(AdminValidate, scene="user_list")
         result = await _admin.users(_filters(data), data.get("page", 1), data.get("limit", 20))
         await self._audit("user.list", f"filters {_shown(data)}")
         return self.success(result)
 
-    async def user_disable(self) -> JsonResponse:
+    @action(AdminValidate, "user", data=schemas.USER_STATUS,
+            errors=(*ACT_ON_USER_ERRORS, "LAST_ADMIN", "SELF_DISABLE"))
+    async def user_disable(self, data: dict[str, Any]) -> JsonResponse:
         """uid → the user is disabled: logins fail as a wrong password, every session ends at once."""
-        data = self.validate(AdminValidate, scene="user")
-        result = await _admin.disable(self.request.user.uid, data["uid"], self.app.clock.seconds())
-        await self._audit("user.disable", f"user {data['uid']}, {result['sessions_ended']} session(s) ended")
-        return self.success(result)
+        return await self._on_user("disable", _admin.disable, data["uid"], ends_sessions=True)
 
-    async def user_enable(self) -> JsonResponse:
+    @action(AdminValidate, "user", data=schemas.USER_STATUS, errors=ACT_ON_USER_ERRORS)
+    async def user_enable(self, data: dict[str, Any]) -> JsonResponse:
         """uid → the user may log in again."""
-        data = self.validate(AdminValidate, scene="user")
-        result = await _admin.enable(self.request.user.uid, data["uid"], self.app.clock.seconds())
-        await self._audit("user.enable", f"user {data['uid']}")
-        return self.success(result)
+        return await self._on_user("enable", _admin.enable, data["uid"])
 
-    async def user_sessions(self) -> JsonResponse:
+    @action(AdminValidate, "user", data=schemas.USER_SESSIONS, errors=ACT_ON_USER_ERRORS)
+    async def user_sessions(self, data: dict[str, Any]) -> JsonResponse:
         """uid → {uid, list}: the user's live sessions, newest first."""
-        data = self.validate(AdminValidate, scene="user")
-        result = await _admin.sessions(self.request.user.uid, data["uid"], self.app.clock.seconds())
-        await self._audit("user.sessions", f"user {data['uid']}")
-        return self.success(result)
+        return await self._on_user("sessions", _admin.sessions, data["uid"])
 
-    async def user_logout(self) -> JsonResponse:
+    @action(AdminValidate, "user", data=schemas.USER_LOGGED_OUT, errors=ACT_ON_USER_ERRORS)
+    async def user_logout(self, data: dict[str, Any]) -> JsonResponse:
         """uid → every session of the user ends; their tokens fail at the next request."""
-        data = self.validate(AdminValidate, scene="user")
-        result = await _admin.logout(self.request.user.uid, data["uid"], self.app.clock.seconds())
-        await self._audit("user.logout", f"user {data['uid']}, {result['sessions_ended']} session(s) ended")
+        return await self._on_user("logout", _admin.logout, data["uid"], ends_sessions=True)
+
+    async def _on_user(self, what: str, act: Callable[[int, int, int], Awaitable[dict[str, Any]]], uid: int,
+                       ends_sessions: bool = False) -> JsonResponse:
+        """`act(administrator, uid)` on one user, audited as `user.<what>`: on whom, and how many sessions ended."""
+        result = await act(self.request.user.uid, uid, self.app.clock.seconds())
+        detail = f"user {uid}"
+        if ends_sessions:  # enable answers sessions_ended too (always 0): the log does not say it
+            detail += f", {result['sessions_ended']} session(s) ended"
+        await self._audit(f"user.{what}", detail)
         return self.success(result)
 
-    async def audit_list(self) -> JsonResponse:
+    @action(AdminValidate, "audit_list", data=schemas.page_of("AuditEntry"))
+    async def audit_list(self, data: dict[str, Any]) -> JsonResponse:
         """page, limit, uid, event, since, until (Unix seconds) → {list, total, page, limit}, newest first."""
-        data = self.validate(AdminValidate, scene="audit_list")
         result = await _admin.audit(_filters(data), data.get("page", 1), data.get("limit", 20))
         await self._audit("audit.list", f"filters {_shown(data)}")
         return self.success(result)
 
-    async def user_export(self) -> StreamingResponse:
+    @action(AdminValidate, "user_export", files=schemas.EXPORT_TYPES)
+    async def user_export(self, data: dict[str, Any]) -> StreamingResponse:
         """format (csv|xlsx), keyword, status, max_rows → the file of the matching users."""
-        data = self.validate(AdminValidate, scene="user_export")
         return await self._export("users", data)
 
-    async def audit_export(self) -> StreamingResponse:
+    @action(AdminValidate, "audit_export", files=schemas.EXPORT_TYPES)
+    async def audit_export(self, data: dict[str, Any]) -> StreamingResponse:
         """format (csv|xlsx), uid, event, since, until, max_rows → the file of the matching audit entries."""
-        data = self.validate(AdminValidate, scene="audit_export")
         return await self._export("audit", data)
 
     async def _export(self, name: str, data: dict[str, Any]) -> StreamingResponse:

@@ -1,8 +1,13 @@
 """v1 Login controller: the ThinkPHP document's login and test actions."""
 from __future__ import annotations
 
+from typing import Any
+
+from app.common.action import action
 from app.common.auth import Auth
 from app.common.clock import format_time
+from app.common.openapi import schemas
+from app.common.openapi.errors import LOGIN_ERRORS, SMS_CODE_ERRORS, TOKEN_ERRORS
 from app.common.response import JsonResponse
 from app.controller.common import Common
 from app.service.session import SessionMeta
@@ -13,9 +18,9 @@ from middleware.check_api_login import require_login
 
 
 class Login(Common):
-    async def login(self) -> JsonResponse:
+    @action(LoginValidate, "login", answer="LOGIN_OK", data=schemas.LOGIN, errors=LOGIN_ERRORS)
+    async def login(self, data: dict[str, Any]) -> JsonResponse:
         """username (account or phone) + password → a token of the configured driver."""
-        data = self.validate(LoginValidate, scene="login")
         user = await self.app.login_guard.attempt(self.request, data["username"], data["password"])
         result = await Auth.instance().login(user, meta=SessionMeta.of(self.request, data))
         await self.audit_token("issued", user.id)
@@ -27,21 +32,25 @@ class Login(Common):
             "uid": user.id,
         }, "LOGIN_OK")
 
+    @action(data=schemas.ME)
     async def test(self) -> JsonResponse:
         """The logged-in user and the roles the database gives them now, behind checkLogin."""
         user = self.request.user
         return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": user.role_ids})
 
-    async def register(self) -> JsonResponse:
+    @action(UserCreate, "register", answer="CREATED", errors=("ACCOUNT_TAKEN", "PHONE_TAKEN", *SMS_CODE_ERRORS))
+    async def register(self, data: dict[str, Any]) -> JsonResponse:
         """account, password, password_confirmation, phone, code → a new user (HTTP 201)."""
-        data = self.validate(UserCreate, scene="register")
         user = await self.app.registration.register(data, self.request.client_ip)
         await self.app.audit.record("register", "ok", uid=user.id, account=user.account, ip=self.request.client_ip)
         return self.success(name="CREATED")
 
-    async def send_sms(self) -> JsonResponse:
+    # scene change_phone needs a login: the token's errors
+    @action(SmsValidate, "send", data=schemas.SMS_CODE_IN_DEBUG, errors=(
+        "SMS_STILL_VALID", "SMS_LIMITED", "SMS_CLIENT_LIMITED", "SMS_TOTAL_LIMITED", "SMS_SEND_FAILED",
+        "CAPTCHA_REQUIRED", "CAPTCHA_WRONG", *TOKEN_ERRORS))
+    async def send_sms(self, data: dict[str, Any]) -> JsonResponse:
         """phone (+ scene) → a 6-digit code valid SMS_TTL seconds; in debug mode the code is in `data`."""
-        data = self.validate(SmsValidate, scene="send")
         scene = data.get("scene", "register")
         if scene == "change_phone":  # sent to the new phone of a logged-in user (SPEC §11)
             await require_login(self.app, self.request)
@@ -50,6 +59,7 @@ class Login(Common):
         code = await self.app.sms_scenes.send(data["phone"], self.request.client_ip, scene)
         return self.success({"code": code} if self.settings.APP_DEBUG and code else None)
 
+    @action(data=schemas.CAPTCHA)
     async def captcha(self) -> JsonResponse:
         """→ {captcha_id, image}: a PNG data URL, valid CAPTCHA_TTL seconds, single use."""
         return self.success(await self.app.captcha.create())
