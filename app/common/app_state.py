@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import re
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from peewee import SqliteDatabase
 
@@ -60,13 +60,10 @@ def current_or_none() -> AppState | None:
     return _current.get(_default)
 
 
-def enter(state: AppState) -> Token:
-    """Make `state` current in this context until `leave(token)`."""
-    return _current.set(state)
-
-
-def leave(token: Token) -> None:
-    _current.reset(token)
+# enter(state) makes `state` current in this context until leave(token). The ContextVar's own
+# methods, without a Python frame around them: Http calls them for every request.
+enter: Callable[[AppState], Token] = _current.set
+leave: Callable[[Token], None] = _current.reset
 
 
 @contextlib.contextmanager
