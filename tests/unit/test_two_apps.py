@@ -66,22 +66,20 @@ def apps(tmp_path: Path) -> Iterator[tuple[App, App, Receiver]]:
     events = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": WEBHOOK_SECRET, "EVENTS_POLL": 0.05,
               "WEBHOOK_TIMEOUT": 1.0}
     first = second = None
+    before = app_state.default()  # given back at the end: B's phone pattern must not outlive the test
     try:
         first = InProcessServer(tmp_path / "a", **COMMON, **A, **events)
         second = InProcessServer(tmp_path / "b", **COMMON, **B)
         # No process default while they run: whatever a request reaches must come from its own app,
         # so a task or thread that lost its app's context fails here instead of using another's.
-        default = app_state.default()
         app_state.set_default(None)
-        try:
-            yield App(first, A), App(second, B), receiver
-        finally:
-            app_state.set_default(default)
+        yield App(first, A), App(second, B), receiver
     finally:
         for server in (second, first):
             if server is not None:
                 server.stop()
         receiver.stop()
+        app_state.set_default(before)
 
 
 def test_each_app_keeps_its_own_database_secrets_pattern_and_events(apps: tuple[App, App, Receiver]) -> None:
