@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:
 from config import ConfigError, Settings, load_settings  # noqa: E402
 
 if TYPE_CHECKING:
+    from app.common.app_state import AppState
     from app.common.clock import Clock
     from app.http import Http
 
@@ -46,10 +47,24 @@ def configure_logging(level: str, log_format: str = "text") -> None:
 
 
 def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
-    """Settings, logging, database and schema: what both the server and the admin commands need."""
-    from app.common.database import check_connection, init_database
+    """Settings, logging, database and schema: what both the server and the admin commands need.
+
+    The app booted becomes the process default (app/common/app_state.py): a script's or an admin
+    command's models, keys and Auth are its own.
+    """
+    from app.common.app_state import set_default
+
+    state = boot_state(settings)
+    set_default(state)
+    return state.settings
+
+
+def boot_state(settings: Settings | Mapping[str, Any] | None = None) -> AppState:
+    """boot() for one app of several: its own database, data keys, phone pattern, events switch."""
+    from app.common.app_state import AppState, using
+    from app.common.data_crypto import DataKeys
+    from app.common.database import check_connection, open_database
     from app.model.migration import migrate
-    from app.validate.base import BaseValidate
 
     # Everything this process creates under runtime/ (database, cache, secrets, logs, and the files
     # SQLite and LMDB make on their own: -wal, -shm, -lock) is the owner's alone: 0600, folders 0700.
@@ -57,29 +72,42 @@ def boot(settings: Settings | Mapping[str, Any] | None = None) -> Settings:
     os.umask(0o077)
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
-    from app.common import data_crypto
-    data_crypto.install(settings.DATA_KEY)  # before migrate(): migration 11 encrypts the phones
+    data_keys = DataKeys(settings.DATA_KEY)  # before migrate(): migration 11 encrypts the phones
     # A runtime folder made by an older version (or by hand) may be open to others: closing the
     # folder closes everything in it, whatever the modes of the files inside.
     runtime = Path(settings.RUNTIME_DIR)
     if runtime.is_dir() and runtime.stat().st_uid == os.getuid():
         runtime.chmod(0o700)
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
-    init_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
-    check_connection()
-    # Before migrate(): migration 11 masks the audit log's phone-shaped identities.
-    BaseValidate.mobile_pattern = re.compile(settings.PHONE_PATTERN, re.ASCII)
-    migrate()
-    from app.service import events
-    events.configure(settings)  # the outbox records events only when WEBHOOK_URL is set
-    return settings
+    database = open_database(settings.DATABASE_URL, settings.DB_BUSY_TIMEOUT)
+    # The phone pattern before migrate(): migration 11 masks the audit log's phone-shaped identities.
+    # The outbox records events only when WEBHOOK_URL is set.
+    state = AppState(settings, database, data_keys, re.compile(settings.PHONE_PATTERN, re.ASCII),
+                     events_enabled=bool(settings.WEBHOOK_URL))
+    with using(state):
+        check_connection()
+        migrate()
+    return state
 
 
 def create_app(settings: Settings | Mapping[str, Any] | None = None, clock: Clock | None = None) -> Http:
     """The ASGI application; `settings` is a Settings object or a dict of overrides.
 
     `clock` is the time every service reads (the system's by default; a test's ManualClock).
+    Each app owns its state: several apps with different settings may run in one process. The
+    last one made is also the process default, for code outside every app's call.
     """
+    from app.common.app_state import set_default, using
+
+    state = boot_state(settings)
+    with using(state):
+        http = _build(state, clock)
+    set_default(state)
+    return http
+
+
+def _build(state: AppState, clock: Clock | None) -> Http:
+    """The container, its services and the dispatcher of one app (its state current)."""
     import route.app  # noqa: F401 - declares the routes
     from app.common.auth import Auth
     from app.common.cache import make_cache
@@ -98,7 +126,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, clock: Cloc
     from app.service.sms_code import SmsCodeService
     from config.middleware import ALIAS
 
-    settings = boot(settings)
+    settings = state.settings
     for name, path in settings.secret_files.items():
         generated = set(settings.generated_secrets) | set(os.environ.get("LOGIN_API_GENERATED_SECRETS", "").split(","))
         done = "was generated into" if name in generated else "is read from"
@@ -121,7 +149,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, clock: Cloc
     captcha = CaptchaService(settings, cache)
     container = Container(settings=settings, cache=cache, sms=sms, registration=Registration(sms),
                           captcha=captcha, audit=audit, login_guard=LoginGuard(settings, cache, captcha, audit),
-                          clock=clock)
+                          clock=clock, state=state)
     _add_account_lifecycle(container)
     _add_qr_login(container)
     if settings.WEBHOOK_URL:

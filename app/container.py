@@ -1,9 +1,14 @@
-"""The application container (ThinkPHP's `app()`): settings and shared services of one process."""
+"""The application container (ThinkPHP's `app()`): settings and shared services of one app.
+
+A process may hold several apps; nothing here is shared between them. `state` is what code deep
+inside reaches without being handed it (app/common/app_state.py: database, Auth, data keys).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from app.common.app_state import AppState
 from app.common.cache import Cache
 from app.common.clock import SYSTEM_CLOCK, Clock
 from app.service.audit import Audit
@@ -36,3 +41,5 @@ class Container:
     events: Any = None
     # RSA password transport (SPEC §13.2): app/service/rsa_keys.py
     rsa_keys: Any = None
+    # The app's own database, Auth, data keys, phone pattern and events switch (server.boot).
+    state: AppState | None = None

@@ -7,12 +7,16 @@ to every request and every message sent (about 8 µs a request, measured in-proc
 calls without a socket), for
 nothing this service uses, so the server calls the dispatcher directly. Responses, settings
 and the test client are still Starlette's.
+
+Each call runs with its app current (app/common/app_state.py), so that one process may serve
+several apps: the models, Auth.instance() and the data keys are those of the app called.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from app.common.app_state import enter, leave
 from app.container import Container
 from app.dispatcher import Dispatcher
 
@@ -23,15 +27,21 @@ class Http:
     def __init__(self, container: Container, dispatcher: Dispatcher):
         self.container = container
         self.dispatcher = dispatcher
+        self.state = container.state
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self.dispatcher(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
-        elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
+        # Tasks and worker threads started inside (the events consumer, db_write) copy it.
+        token = enter(self.state)
+        try:
+            kind = scope["type"]
+            if kind == "http":
+                await self.dispatcher(scope, receive, send)
+            elif kind == "lifespan":
+                await self._lifespan(receive, send)
+            elif kind == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+        finally:
+            leave(token)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         """Nothing to start (connections open on first use); at shutdown, close the cache."""

@@ -5,8 +5,9 @@ module moves from one to the other by its fixture alone; `Client(server.url)` fi
 transport by the url. Live processes stay where processes are the subject (workers, kill -9, two
 instances, the HTTP protocol, the README's commands, newman).
 
-One in-process app at a time: the app still shares process-wide state (the database proxy, the
-Auth service), so each test module starts its own and stops it before the next starts.
+Several may run at once: each app owns its database, Auth service and keys (app/common/app_state.py),
+and stopping one leaves the others working. Code a test runs outside any request (models, Auth.instance())
+uses the app started last.
 """
 from __future__ import annotations
 
@@ -146,13 +147,11 @@ class InProcessServer:
         TRANSPORTS.pop(self.url, None)
         with contextlib.suppress(Exception):
             self.client.__exit__(None, None, None)
-        from app.common.auth import Auth
-        from app.common.database import db
-
+        state = self.app.state
         with contextlib.suppress(Exception):
-            Auth.instance().close()
+            state.auth.close()
         with contextlib.suppress(Exception):
-            db.close()
+            getattr(state.database, "close_all", state.database.close)()
         logging.getLogger("login_api").removeHandler(self._log_handler)
         self._log_handler.close()
         if self.database_name:

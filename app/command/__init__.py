@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
+from typing import Any
 
 from app.common.clock import SYSTEM_CLOCK, Clock
 
@@ -50,4 +52,22 @@ def run_command(argv: list[str], clock: Clock = SYSTEM_CLOCK) -> int:
     module.add_arguments(parser)
     args = parser.parse_args(argv if name == "serve" and (not argv or argv[0] != "serve") else argv[1:])
     args.clock = clock
-    return module.run(args)
+    return _run_as_own_app(module, args)
+
+
+def _run_as_own_app(module: Any, args: argparse.Namespace) -> int:
+    """Run a command on the app its boot() makes, then give the process back its default app.
+
+    A command run inside a process that serves apps (the in-process tests) leaves them as it found them.
+    """
+    from app.common import app_state
+
+    before = app_state.default()
+    try:
+        return module.run(args)
+    finally:
+        booted = app_state.default()
+        if booted is not before and booted is not None and booted.database is not None:
+            with contextlib.suppress(Exception):  # its connections: the command's Database is dropped
+                getattr(booted.database, "close_all", booted.database.close)()
+        app_state.set_default(before)

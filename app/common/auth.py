@@ -1,4 +1,6 @@
-"""The Auth singleton (ThinkPHP doc: Auth::getInstance()): passwords, sessions and tokens.
+"""The Auth service (ThinkPHP doc: Auth::getInstance()): passwords, sessions and tokens.
+
+One per app, kept in its state (app/common/app_state.py); `Auth.instance()` is the current app's.
 
 Every token is a database row; a token counts only while its row says it is live, so a
 revocation or an expiry holds at once in every worker and every instance. The per-request
@@ -14,6 +16,7 @@ from typing import Any
 
 from peewee import PostgresqlDatabase
 
+from app.common.app_state import current
 from app.common.clock import SYSTEM_CLOCK, Clock, format_time
 from app.common.data_crypto import cached_decrypt
 from app.common.database import db_read, db_write, run_fixed, write_transaction
@@ -83,8 +86,6 @@ def jwt_keyring(settings: Any, clock: Clock = SYSTEM_CLOCK) -> Keyring | None:
 
 
 class Auth:
-    _instance: Auth | None = None
-
     def __init__(self, settings: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
@@ -114,17 +115,20 @@ class Auth:
 
     @classmethod
     def instance(cls) -> Auth:
-        """The process's Auth service, made by the app factory."""
-        if cls._instance is None:
+        """The current app's Auth service, made by the app factory."""
+        auth = current().auth
+        if auth is None:
             raise RuntimeError("Auth is not initialised: build the app with create_app()")
-        return cls._instance
+        return auth
 
     @classmethod
     def install(cls, settings: Any, clock: Clock = SYSTEM_CLOCK) -> Auth:
-        if cls._instance is not None:
-            cls._instance.close()
-        cls._instance = cls(settings, clock)
-        return cls._instance
+        """A new Auth for the current app (the process default outside every app's call)."""
+        state = current()
+        if state.auth is not None:
+            state.auth.close()
+        state.auth = cls(settings, clock)
+        return state.auth
 
     def close(self) -> None:
         self.passwords.close()

@@ -1,7 +1,8 @@
 """Phone numbers at rest (SPEC §13.3): AES-256-GCM ciphertexts and a keyed blind index.
 
-The keys are module state, installed by server.boot() before the migrations run: peewee's field
-converters (db_value, python_value) are called with a bare value and have no app to ask.
+Each app has its own keys (app/common/app_state.py), made by server.boot() before the migrations
+run: peewee's field converters (db_value, python_value) are called with a bare value, so these
+functions use the current app's.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.common.app_state import current
+
 PREFIX = "v1:"
 _INDEX = re.compile(r"[0-9a-f]{32}")
 
@@ -28,6 +31,9 @@ class DataKeys:
             raise ValueError("DATA_KEY is empty")
         self.aead = AESGCM(_derive(data_key, b"login-api phone aes-256-gcm"))
         self.index_key = _derive(data_key, b"login-api phone blind index")
+        # decrypt() for the token check's hot path: a ciphertext never changes its plain text, so
+        # each is decrypted once per set of keys.
+        self.cached_decrypt = functools.lru_cache(maxsize=65536)(self.decrypt)
 
     def encrypt(self, text: str) -> str:
         nonce = os.urandom(12)
@@ -47,19 +53,12 @@ def _derive(data_key: str, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(data_key.encode("utf-8"))
 
 
-_keys: DataKeys | None = None
-
-
-def install(data_key: str) -> None:
-    global _keys
-    _keys = DataKeys(data_key)
-    cached_decrypt.cache_clear()
-
-
 def keys() -> DataKeys:
-    if _keys is None:
-        raise RuntimeError("data_crypto is not installed: call server.boot() first")
-    return _keys
+    """The current app's keys."""
+    data_keys = current().data_keys
+    if data_keys is None:
+        raise RuntimeError("no DATA_KEY here: call server.boot() first")
+    return data_keys
 
 
 def encrypt(text: str) -> str:
@@ -81,8 +80,6 @@ def is_index(value: str) -> bool:
     return _INDEX.fullmatch(value) is not None
 
 
-@functools.lru_cache(maxsize=65536)
 def cached_decrypt(stored: str) -> str:
-    """decrypt() for the token check's hot path: a ciphertext never changes its plain text, so
-    each is decrypted once per process (install() empties the cache on a new key)."""
-    return decrypt(stored)
+    """decrypt(), each ciphertext once per app's keys (the token check's hot path)."""
+    return keys().cached_decrypt(stored)

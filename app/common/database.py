@@ -30,10 +30,10 @@ import anyio.to_thread
 from peewee import Database, SqliteDatabase
 from playhouse.db_url import connect
 
+from app.common.app_state import current
 from app.model.base import db
 
 T = TypeVar("T")
-_inline_reads = True
 
 
 class DatabaseConfigError(Exception):
@@ -90,11 +90,9 @@ def open_database(url: str, busy_timeout_ms: int) -> Database:
 
 
 def init_database(url: str, busy_timeout_ms: int) -> Database:
-    """Point the shared proxy at the database of `url`."""
-    global _inline_reads
+    """Open the database of `url` for the process default (a script or test; each app opens its own)."""
     database = open_database(url, busy_timeout_ms)
     db.initialize(database)
-    _inline_reads = isinstance(database, SqliteDatabase)
     return database
 
 
@@ -125,14 +123,17 @@ def _pooled(fn: Callable[..., T], *args: Any) -> T:
 
 async def db_read(fn: Callable[..., T], *args: Any) -> T:
     """Run a short read: inline on SQLite, in a worker thread on a network database."""
-    if _inline_reads:
+    if current().inline_reads:
         return fn(*args)
     return await anyio.to_thread.run_sync(_pooled, fn, *args)
 
 
 async def db_write(fn: Callable[..., T], *args: Any) -> T:
-    """Run a write (or any slow query) in a worker thread, off the event loop."""
-    if _inline_reads:
+    """Run a write (or any slow query) in a worker thread, off the event loop.
+
+    The thread runs in a copy of the caller's context: the models there use the caller's app.
+    """
+    if current().inline_reads:
         return await anyio.to_thread.run_sync(fn, *args)
     return await anyio.to_thread.run_sync(_pooled, fn, *args)
 
@@ -143,8 +144,9 @@ def run_fixed(sql: str, params: tuple) -> Any:
     On SQLite it goes straight to the thread's sqlite3 connection: peewee's execute_sql adds
     1.5-5 µs of bookkeeping a call, a third of what the hot path's token lookup itself costs.
     """
-    if _inline_reads:
-        return db.connection().execute(sql, params)
+    state = current()
+    if state.inline_reads:
+        return state.database.connection().execute(sql, params)
     return db.execute_sql(sql, params)
 
 

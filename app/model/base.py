@@ -1,12 +1,36 @@
 """The peewee database proxy and the base model every table derives from."""
 from __future__ import annotations
 
-from peewee import DatabaseProxy, Model
+from peewee import Database, DatabaseProxy, Model
 
+from app.common import app_state
 from app.common.clock import SYSTEM_CLOCK
 
-# Initialised by the app factory from DATABASE_URL (app/common/database.py).
-db = DatabaseProxy()
+
+class AppDatabase(DatabaseProxy):
+    """The current app's database (app/common/app_state.py): each app opens its own.
+
+    `initialize()` gives the process default one (a script or a test without an app); the apps'
+    own databases are made by server.boot().
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_callbacks", [])
+
+    @property
+    def obj(self) -> Database | None:  # type: ignore[override]
+        state = app_state.current_or_none()
+        return None if state is None else state.database
+
+    def initialize(self, obj: Database | None) -> None:
+        app_state.set_default_database(obj)
+        for callback in self._callbacks:
+            callback(obj)
+
+
+db = AppDatabase()
 
 
 def now() -> int:

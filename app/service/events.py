@@ -5,7 +5,7 @@
     await publish(type, {...})    for a change whose state is not in the database (login.failed,
                                   account.locked live in the cache): a transaction of its own
 
-Both do nothing unless WEBHOOK_URL is set. app/service/event_consumer.py delivers the outbox to
+Both do nothing unless the current app's WEBHOOK_URL is set. app/service/event_consumer.py delivers the outbox to
 the webhook, in order, one consumer at a time. `data` goes to another system: identifiers and
 masked values only, never a password, code, token, secret or phone number in the clear
 (`mask_phone`).
@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+from app.common.app_state import current
 from app.common.clock import SYSTEM_CLOCK
 from app.common.database import db_write, write_transaction
 from app.model.event_outbox import EventOutbox
@@ -27,17 +28,9 @@ LEASE = "webhook"
 TYPES = frozenset({"user.registered", "login.succeeded", "login.failed", "account.locked", "session.ended",
                    "password.changed", "phone.changed", "account.deleted", "role.changed"})
 
-_enabled = False
-
-
-def configure(settings: Any) -> None:
-    """Events are recorded only when a webhook will receive them (called by server.boot)."""
-    global _enabled
-    _enabled = bool(settings.WEBHOOK_URL)
-
-
 def enabled() -> bool:
-    return _enabled
+    """Whether the current app records events: only when a webhook will receive them (server.boot)."""
+    return current().events_enabled
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -49,7 +42,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 def emit(event_type: str, data: dict[str, Any]) -> None:
     """Record an event in the outbox; call it inside the write transaction of the change it reports."""
-    if not _enabled:
+    if not enabled():
         return
     if event_type not in TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
@@ -64,7 +57,7 @@ def _emit_alone(event_type: str, data: dict[str, Any]) -> None:
 
 async def publish(event_type: str, data: dict[str, Any]) -> None:
     """Record an event in a transaction of its own; a failure is logged, the request goes on."""
-    if not _enabled:
+    if not enabled():
         return
     try:
         await db_write(_emit_alone, event_type, data)

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from app.common.app_state import current_or_none
 from app.common.error import ApiException
 from app.common.request_input import MAX_DEPTH, TooDeep, decode_json_value
 from app.common.text import Text
@@ -74,13 +75,22 @@ def _between(value: Any, arg: str) -> bool:
     return low <= number <= high
 
 
+class _PhonePattern:
+    """`BaseValidate.mobile_pattern`: the current app's PHONE_PATTERN (app/common/app_state.py)."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> re.Pattern[str]:
+        state = current_or_none()
+        pattern = state.phone_pattern if state is not None else None
+        return _MOBILE if pattern is None else pattern
+
+
 class BaseValidate:
     rule: ClassVar[dict[str, str | list[Any]]] = {}
     field: ClassVar[dict[str, Text]] = {}
     message: ClassVar[dict[str, Text]] = {}
     scene: ClassVar[dict[str, list[str]]] = {}
-    # Set by the app factory: the PHONE_PATTERN setting used by the `mobile` rule.
-    mobile_pattern: ClassVar[re.Pattern[str]] = _MOBILE
+    # The PHONE_PATTERN setting of the current app, used by the `mobile` rule.
+    mobile_pattern: ClassVar[re.Pattern[str]] = _PhonePattern()  # type: ignore[assignment]
 
     def __init__(self) -> None:
         self._parsed = {name: self._parse(spec) for name, spec in self.rule.items()}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import server
+from app.common.app_state import current
 from app.common.clock import ManualClock
 from app.common.database import write_transaction
 from app.model.base import db
@@ -21,7 +22,6 @@ def outbox(tmp_path: Path) -> Iterator[None]:
     server.boot({"RUNTIME_DIR": str(tmp_path / "runtime"), "SIGN_SECRET": SIGN_SECRET, "JWT_SECRET": JWT_SECRET,
                  "WEBHOOK_URL": "http://127.0.0.1:9/hook", "LOG_LEVEL": "critical"})
     yield
-    events._enabled = False
     db.close()
 
 
@@ -39,7 +39,7 @@ def test_an_event_is_recorded_only_with_its_change(outbox: None) -> None:
 
 
 def test_nothing_is_recorded_without_a_webhook(outbox: None) -> None:
-    events._enabled = False
+    current().events_enabled = False  # as booted without WEBHOOK_URL
     with write_transaction():
         events.emit("login.succeeded", {"uid": 1, "sid": "x"})
     assert EventOutbox.select().count() == 0
