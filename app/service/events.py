@@ -19,6 +19,7 @@ from typing import Any
 from app.common.clock import SYSTEM_CLOCK
 from app.common.database import db_write, write_transaction
 from app.model.event_outbox import EventOutbox
+from config import Settings
 
 log = logging.getLogger("login_api.events")
 
@@ -30,7 +31,7 @@ TYPES = frozenset({"user.registered", "login.succeeded", "login.failed", "accoun
 _enabled = False
 
 
-def configure(settings: Any) -> None:
+def configure(settings: Settings) -> None:
     """Events are recorded only when a webhook will receive them (called by server.boot)."""
     global _enabled
     _enabled = bool(settings.WEBHOOK_URL)
