@@ -39,7 +39,7 @@ def run_command(argv: list[str], clock: Clock = SYSTEM_CLOCK) -> int:
         print("usage: python server.py [COMMAND] [options]\n\ncommands:")
         for name, module_name in COMMANDS.items():
             module = importlib.import_module(f"app.command.{module_name}")
-            print(f"  {name:<16} {module.__doc__.strip().splitlines()[0]}")
+            print(f"  {name:<16} {(module.__doc__ or '').strip().splitlines()[0]}")
         return 0
     name = "serve" if not argv or argv[0].startswith("-") else argv[0]
     if name not in COMMANDS:
@@ -50,4 +50,5 @@ def run_command(argv: list[str], clock: Clock = SYSTEM_CLOCK) -> int:
     module.add_arguments(parser)
     args = parser.parse_args(argv if name == "serve" and (not argv or argv[0] != "serve") else argv[1:])
     args.clock = clock
-    return module.run(args)
+    status: int = module.run(args)  # a command module's run(), found by name: typed Any
+    return status
