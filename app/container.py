@@ -16,11 +16,12 @@ from app.service.captcha import CaptchaService
 from app.service.login_guard import LoginGuard
 from app.service.registration import Registration
 from app.service.sms_code import SmsCodeService
+from config import Settings
 
 
 @dataclass
 class Container:
-    settings: Any
+    settings: Settings
     cache: Cache
     sms: SmsCodeService
     registration: Registration

@@ -21,6 +21,7 @@ from app.common.request_input import merge, parse_body, parse_query, read_body
 from app.common.route import Route, RouteRule
 from app.exception_handle import render_exception
 from app.request import ApiRequest
+from config import Settings
 
 Endpoint = Callable[[ApiRequest], Awaitable[Any]]
 _VERSION_SHAPE = re.compile(r"v\d+")
@@ -35,7 +36,7 @@ class Dispatcher:
     def __init__(self, app: Any, rules: list[RouteRule], aliases: dict[str, str],
                  pages: list[RouteRule] | None = None):
         self.app = app
-        self.settings = app.settings
+        self.settings: Settings = app.settings
         self.versions = set(self.settings.VERSIONS)
         self.table: dict[tuple[str, str], dict[str, Endpoint]] = {}
         middleware_cache: dict[str, Any] = {}
@@ -68,7 +69,7 @@ class Dispatcher:
             return None
         controller_class = getattr(module, class_name, None)
         action = getattr(controller_class, action_name, None)
-        if action is None:
+        if controller_class is None or action is None:
             return None
         middlewares = []
         for declared in rule.middlewares:
@@ -168,7 +169,8 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - as in __call__
             response = render_exception(request, exc, self.settings.APP_DEBUG)
         await response(scope, receive, send)
-        return response.status_code
+        status: int = response.status_code  # an action's answer: a Response, typed Any as actions are
+        return status
 
 
 def _bind(middleware: Any, next_: Endpoint, arguments: tuple[str, ...]) -> Endpoint:

@@ -27,6 +27,8 @@ class Http:
     def __init__(self, container: Container, dispatcher: Dispatcher):
         self.container = container
         self.dispatcher = dispatcher
+        if container.state is None:
+            raise ValueError("the container has no app state: build it with server.create_app()")
         self.state = container.state
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from starlette.config import Config
 
+from config.resolved import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 # The modules whose SETTINGS lists make up the configuration, in README order.
 MODULES = ("app", "database", "cache", "sign", "auth", "sms", "security", "qrlogin", "operations", "events")
@@ -55,20 +57,6 @@ def all_settings() -> list[Setting]:
     return found
 
 
-class Settings:
-    """Resolved settings: attribute access by key name (`settings.APP_DEBUG`)."""
-
-    def __init__(self, values: dict[str, Any], secret_files: dict[str, Path],
-                 generated_secrets: frozenset[str] = frozenset()):
-        self.__dict__.update(values)
-        self.secret_files = secret_files
-        # the secrets this start wrote (first start), so the log says "generated", not "read"
-        self.generated_secrets = generated_secrets
-
-    def __repr__(self) -> str:  # never show secrets in a log or a traceback
-        return f"<Settings debug={self.__dict__.get('APP_DEBUG')} db={self.__dict__.get('DATABASE_URL')!r}>"
-
-
 def _cast(setting: Setting, raw: Any) -> Any:
     if setting.cast is bool:
         return _bool(raw)
@@ -104,7 +92,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     secret_files, generated = _fill_secrets(values, known)
     if len(values["JWT_SECRET"].encode("utf-8")) < 32:
         raise ConfigError("setting JWT_SECRET: at least 32 bytes are needed for HS256")
-    return Settings(values, secret_files, frozenset(generated))
+    return Settings(**values, secret_files=secret_files, generated_secrets=frozenset(generated))
 
 
 def _resolve_path(path: str) -> Path:

@@ -41,7 +41,7 @@ def run_command(argv: list[str], clock: Clock = SYSTEM_CLOCK) -> int:
         print("usage: python server.py [COMMAND] [options]\n\ncommands:")
         for name, module_name in COMMANDS.items():
             module = importlib.import_module(f"app.command.{module_name}")
-            print(f"  {name:<16} {module.__doc__.strip().splitlines()[0]}")
+            print(f"  {name:<16} {(module.__doc__ or '').strip().splitlines()[0]}")
         return 0
     name = "serve" if not argv or argv[0].startswith("-") else argv[0]
     if name not in COMMANDS:
@@ -64,7 +64,8 @@ def _run_as_own_app(module: Any, args: argparse.Namespace) -> int:
 
     before = app_state.default()
     try:
-        return module.run(args)
+        status: int = module.run(args)  # a command module's run(), found by name: typed Any
+        return status
     finally:
         booted = app_state.default()
         if booted is not before and booted is not None and booted.database is not None:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         if pending is not None:
             pending.unlink(missing_ok=True)  # rolled back: the database still needs the old key
         raise
-    if path is not None:
+    if path is not None and pending is not None:  # both or neither: pending is path's ".new"
         _write_private(path.with_name(path.name + ".old"), path.read_text().strip().encode())
         os.replace(pending, path)
         where = f"the new key is in {path} (the previous one in {path.name}.old until the next rekey)"

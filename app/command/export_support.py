@@ -14,7 +14,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_export(name: str, args: argparse.Namespace, filters: dict[str, Any]) -> int:
     """Validate like the HTTP route, write the file, say how big it came out."""
-    from app.command.support import fail
+    from app.command.support import fail, refusal
     from app.common.error import ApiException
     from app.service.export import export_to_file
     from app.validate.admin import Admin
@@ -26,8 +26,7 @@ def run_export(name: str, args: argparse.Namespace, filters: dict[str, Any]) -> 
         clean = Admin().check({**given, "format": args.format, "max_rows": args.max_rows},
                               "user_export" if name == "users" else "audit_export")
     except ApiException as exc:
-        reason = exc.fields.get("reason")
-        fail(reason.en if reason is not None else exc.answer.en)
+        fail(refusal(exc))
     filters = {key: value for key, value in clean.items() if key not in ("format", "max_rows")}
     with open(args.out, "wb") as target:
         export_to_file(target, name, args.format, filters, pii=args.pii, zone=settings.APP_TIMEZONE,

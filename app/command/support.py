@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from app.common.error import ApiException
+    from app.model.role import Role
+    from app.model.user import User
 
 
 def fail(message: str, status: int = 2) -> NoReturn:
@@ -10,7 +15,15 @@ def fail(message: str, status: int = 2) -> NoReturn:
     raise SystemExit(status)
 
 
-def find_user(identity: str):
+def refusal(exc: ApiException) -> str:
+    """Why the input was refused, in English: the failing rule's sentence, else the answer's message."""
+    from app.common.text import Text
+
+    reason = exc.fields.get("reason")
+    return reason.en if isinstance(reason, Text) else exc.answer.en
+
+
+def find_user(identity: str) -> User:
     """The user whose account (any case), phone or numeric id is `identity`, or exit with an error."""
     from app.model.user import User
 
@@ -22,7 +35,7 @@ def find_user(identity: str):
     return user
 
 
-def find_role(name: str):
+def find_role(name: str) -> Role:
     from app.model.role import Role
 
     role = Role.get_or_none(Role.name == name)

@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.command.support import refusal
     from app.common.database import write_transaction
     from app.common.error import ApiException
     from app.common.password import Passwords
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = UserCreate().check(vars(args), scene="admin")
     except ApiException as exc:
-        print(f"error: {exc.fields['reason'].en}", file=sys.stderr)
+        print(f"error: {refusal(exc)}", file=sys.stderr)
         return 2
     passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                           settings.PASSWORD_PARALLELISM, 1)

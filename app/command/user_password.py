@@ -27,7 +27,7 @@ def read_password(given: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.command.support import fail, find_user
+    from app.command.support import fail, find_user, refusal
     from app.common.error import ApiException
     from app.common.password import Passwords
     from app.model.audit_log import AuditLog
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         UserCreate().check({"password": password}, scene="password")
     except ApiException as exc:
-        fail(exc.fields["reason"].en)
+        fail(refusal(exc))
     passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                           settings.PASSWORD_PARALLELISM, 1)
     try:

@@ -22,6 +22,9 @@ from typing import Any
 from app.common.error import BY_NAME
 from app.validate.base import BaseValidate
 
+# A controller action: a coroutine method taking the controller (and, with a validator, the data).
+ActionFunction = Callable[..., Awaitable[Any]]
+
 SPEC_ATTRIBUTE = "action_spec"
 
 
@@ -44,7 +47,8 @@ class ActionSpec:
 
 
 def action(validator: type[BaseValidate] | None = None, scene: str | None = None, *, answer: str = "OK",
-           data: Any = None, errors: tuple[str, ...] = (), files: tuple[str, ...] = ()) -> Callable:
+           data: Any = None, errors: tuple[str, ...] = (), files: tuple[str, ...] = ()
+           ) -> Callable[[ActionFunction], ActionFunction]:
     """Declare a controller action; with a validator, the action is called as `action(self, data)`."""
     if validator is not None and not (isinstance(validator, type) and issubclass(validator, BaseValidate)):
         raise TypeError(f"{validator!r} is not a validator")
@@ -54,7 +58,7 @@ def action(validator: type[BaseValidate] | None = None, scene: str | None = None
     if unknown:
         raise ValueError(f"not in the error catalog: {unknown}")
 
-    def declare(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def declare(function: ActionFunction) -> ActionFunction:
         spec = ActionSpec(validator, scene, answer, data, tuple(errors), tuple(files),
                           (inspect.getdoc(function) or "").split("\n", 1)[0])
         if validator is None:

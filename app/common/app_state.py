@@ -17,7 +17,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from peewee import SqliteDatabase
 
@@ -26,13 +26,14 @@ if TYPE_CHECKING:
 
     from app.common.auth import Auth
     from app.common.data_crypto import DataKeys
+    from config import Settings
 
 
 @dataclasses.dataclass(eq=False, repr=False)
 class AppState:
     """One app's own: made by server.boot() from its settings, its Auth added by create_app()."""
 
-    settings: Any
+    settings: Settings
     database: Database | None
     data_keys: DataKeys | None = None
     phone_pattern: re.Pattern[str] | None = None
@@ -63,8 +64,8 @@ def current_or_none() -> AppState | None:
 
 # enter(state) makes `state` current in this context until leave(token). The ContextVar's own
 # methods, without a Python frame around them: Http calls them for every request.
-enter: Callable[[AppState], Token] = _current.set
-leave: Callable[[Token], None] = _current.reset
+enter: Callable[[AppState], Token[AppState]] = _current.set
+leave: Callable[[Token[AppState]], None] = _current.reset
 
 
 @contextlib.contextmanager
@@ -93,6 +94,7 @@ def set_default_database(database: Database | None) -> None:
     """
     global _default
     if _default is None:
-        _default = AppState(settings=None, database=database)
+        # A database without an app (a script, a test): nothing reads this state's settings.
+        _default = AppState(settings=None, database=database)  # type: ignore[arg-type]
     else:
         _default = dataclasses.replace(_default, database=database)

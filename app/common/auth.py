@@ -35,6 +35,7 @@ from app.model.token import Token
 from app.model.user import User
 from app.service import events
 from app.service.session import SessionMeta, apply_policy_sync
+from config import Settings
 
 _REVOKED = Text("令牌无效或已失效", "token is not valid or has been revoked")
 _EXPIRED = Text("登录过期", "login expired")
@@ -77,7 +78,7 @@ def _claims_match(parsed: ParsedToken, row: tuple) -> bool:
     return not claims or (claims["uid"] == row[0] and claims["type"] == row[1] and claims["sid"] == row[4])
 
 
-def jwt_keyring(settings: Any, clock: Clock = SYSTEM_CLOCK) -> Keyring | None:
+def jwt_keyring(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Keyring | None:
     """The asymmetric signing keys of JWT_ALG, in runtime/secrets/jwt/ (None for HS256)."""
     if settings.JWT_ALG == "HS256":
         return None
@@ -86,7 +87,7 @@ def jwt_keyring(settings: Any, clock: Clock = SYSTEM_CLOCK) -> Keyring | None:
 
 
 class Auth:
-    def __init__(self, settings: Any, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
         self.passwords = Passwords(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
@@ -122,7 +123,7 @@ class Auth:
         return auth
 
     @classmethod
-    def install(cls, settings: Any, clock: Clock = SYSTEM_CLOCK) -> Auth:
+    def install(cls, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Auth:
         """A new Auth for the current app (the process default outside every app's call)."""
         state = current()
         if state.auth is not None:

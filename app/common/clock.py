@@ -42,7 +42,7 @@ class ManualClock(Clock):
     def __init__(self, start: float | None = None):
         self._now = time.time() if start is None else float(start)
 
-    def now(self) -> float:  # type: ignore[override]
+    def now(self) -> float:
         return self._now
 
     def seconds(self) -> int:

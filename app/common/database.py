@@ -146,7 +146,7 @@ def run_fixed(sql: str, params: tuple) -> Any:
     """
     state = current()
     if state.inline_reads:
-        return state.database.connection().execute(sql, params)
+        return state.database.connection().execute(sql, params)  # type: ignore[union-attr]  # inline: SQLite, set
     return db.execute_sql(sql, params)
 
 

@@ -114,7 +114,9 @@ def render_routes(rules: Sequence[RouteRule] | None = None) -> str:
 def render_commands(commands: dict[str, str] | None = None) -> str:
     """The admin commands as a shell block: `python server.py NAME` and its docstring's first line."""
     if commands is None:
-        from app.command import COMMANDS as commands
+        from app.command import COMMANDS
+
+        commands = COMMANDS
     lines = [(f"python server.py {name}",
               (importlib.import_module(f"app.command.{module}").__doc__ or "").strip().split("\n", 1)[0])
              for name, module in commands.items()]
@@ -178,10 +180,15 @@ def stale_blocks(text: str) -> list[str]:
     return [name for name in BLOCKS if read_block(text, name) != _block_body(name)]
 
 
+def _around_markers(body: str) -> Callable[[re.Match[str]], str]:
+    """A block's replacement: its start and end markers (groups 1 and 3) around `body`, taken as is."""
+    return lambda match: match.group(1) + body + match.group(3)
+
+
 def render_readme(text: str) -> str:
     """`text` with every marked block replaced by what the code renders now."""
     for name in BLOCKS:
         read_block(text, name)  # raises when the markers are missing
         body = _block_body(name)
-        text = _block_pattern(name).sub(lambda m, body=body: m.group(1) + body + m.group(3), text, count=1)
+        text = _block_pattern(name).sub(_around_markers(body), text, count=1)
     return text

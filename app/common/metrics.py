@@ -17,7 +17,7 @@ from bisect import bisect_left
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,  # noqa: F401 - re-exported for the controller
+    CONTENT_TYPE_LATEST as CONTENT_TYPE_LATEST,  # re-exported for the controller
     REGISTRY,
     CollectorRegistry,
     Counter,

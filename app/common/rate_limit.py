@@ -1,8 +1,7 @@
 """Counters with a window in the shared cache, and the 429 answer when one is full."""
 from __future__ import annotations
 
-from typing import Any
-
+from app.common.cache.base import Cache
 from app.common.error import ApiException
 
 # The window of every per-hour limit (per address, per account, SMS in total).
@@ -10,7 +9,7 @@ HOUR = 3600
 
 
 class RateLimiter:
-    def __init__(self, cache: Any):
+    def __init__(self, cache: Cache):
         self.cache = cache
 
     async def refuse(self, key: str, error: str) -> None:

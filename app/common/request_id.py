@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from contextvars import ContextVar
+from typing import Any
 
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 MAX_LENGTH = 64
@@ -59,7 +60,7 @@ def make_formatter(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
-def uvicorn_json_config(level: str) -> dict:
+def uvicorn_json_config(level: str) -> dict[str, Any]:
     """uvicorn's own loggers (start, stop, its errors) as JSON lines too, for LOG_FORMAT=json."""
     return {
         "version": 1, "disable_existing_loggers": False,

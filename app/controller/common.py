@@ -15,6 +15,7 @@ from app.common.text import Text
 from app.request import ApiRequest
 from app.service.password_transport import open_password_fields
 from app.validate.base import BaseValidate
+from config import Settings
 
 _NONCE_BAD = Text("nonce 必须是 8-64 位字母、数字、_ 或 -", "nonce must be 8-64 characters of letters, digits, _ or -")
 _APPID_BAD = Text("appid 不存在", "unknown appid")
@@ -42,7 +43,7 @@ class Common:
 
     def __init__(self, app: Any, request: ApiRequest):
         self.app = app
-        self.settings = app.settings
+        self.settings: Settings = app.settings
         self.request = request
 
     async def initialize(self) -> None:

@@ -20,7 +20,7 @@ class AppDatabase(DatabaseProxy):
         object.__setattr__(self, "_callbacks", [])
 
     @property
-    def obj(self) -> Database | None:  # type: ignore[override]
+    def obj(self) -> Database | None:
         state = app_state.current_or_none()
         return None if state is None else state.database
 

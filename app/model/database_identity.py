@@ -36,11 +36,12 @@ def database_identity(location: str = "") -> str:
     row = DatabaseIdentity.select(DatabaseIdentity.identity).first()
     if row is None:  # only a database not migrated by this code base could lack it
         raise RuntimeError("the database has no identity: run `python server.py migrate`")
+    identity: str = row.identity
     if not location:
-        return row.identity
+        return identity
     parts = urlsplit(location)
     # The password may change without the database changing; it must not reach a key either.
     netloc = parts.netloc.rpartition("@")[2]
     user = parts.netloc.rpartition("@")[0].partition(":")[0]
     place = urlunsplit((parts.scheme, f"{user}@{netloc}", parts.path, "", ""))
-    return f"{row.identity}-{hashlib.sha256(place.encode('utf-8')).hexdigest()[:8]}"
+    return f"{identity}-{hashlib.sha256(place.encode('utf-8')).hexdigest()[:8]}"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any, cast
 
-from peewee import MySQLDatabase, PostgresqlDatabase, SqliteDatabase
+from peewee import Model, MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 
 from app.common.database import write_transaction
 from app.model.audit_log import AuditLog
@@ -34,7 +35,7 @@ def _v2_sms_codes() -> None:
     db.create_tables([SmsCode], safe=True)
 
 
-def _create_never_reusing_ids(model: type) -> None:
+def _create_never_reusing_ids(model: type[Model]) -> None:
     """Create `model`'s table so a deleted row's id is never handed out again.
 
     MySQL and PostgreSQL never reuse an auto-increment id; SQLite does for the highest one unless
@@ -43,11 +44,12 @@ def _create_never_reusing_ids(model: type) -> None:
     if not isinstance(db.obj, SqliteDatabase):
         db.create_tables([model], safe=True)
         return
-    sql, params = model._schema._create_table(safe=True).query()
+    schema = model._schema  # type: ignore[attr-defined]  # set by peewee's metaclass, not in its stubs
+    sql, params = schema._create_table(safe=True).query()
     db.execute_sql(sql.replace('"id" INTEGER NOT NULL PRIMARY KEY',
                                '"id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT', 1),
                    params)
-    model._schema.create_indexes(safe=True)
+    schema.create_indexes(safe=True)
 
 
 def _v3_roles() -> None:
@@ -81,7 +83,9 @@ def _v7_account_keys_nfkc() -> None:
     """
     from app.model.user import account_key
 
-    rows = list(User.select(User.id, User.account, User.account_key).order_by(User.id).tuples())
+    # peewee's stubs type .tuples() as yielding models; it yields (id, account, account_key).
+    rows = cast(list[tuple[int, str, str]],
+                list(User.select(User.id, User.account, User.account_key).order_by(User.id).tuples()))
     wanted: dict[int, str] = {}
     owners: dict[str, int] = {}
     for uid, account, _ in rows:
@@ -105,11 +109,11 @@ def _v8_account_lifecycle() -> None:
 
     Number 8: 6 is the database identity, 7 the NFKC account keys.
     """
-    from peewee import CharField, IntegerField
+    from peewee import CharField, Field, IntegerField
     from playhouse.migrate import SchemaMigrator, migrate as alter
 
     migrator = SchemaMigrator.from_database(db.obj)
-    wanted = {
+    wanted: dict[str, list[tuple[str, Field]]] = {
         "auth_session": [("platform", CharField(max_length=8, default="other")),
                          ("device", CharField(max_length=64, null=True)),
                          ("ip", CharField(max_length=64, null=True)),
@@ -119,7 +123,7 @@ def _v8_account_lifecycle() -> None:
         "sms_code": [("scene", CharField(max_length=16, default="register"))],
     }
     # Tables made by earlier migrations from today's models already have the columns.
-    steps = []
+    steps: list[Any] = []  # playhouse's migration operations (playhouse has no types)
     for table, columns in wanted.items():
         present = {column.name for column in db.get_columns(table)}
         steps += [migrator.add_column(table, name, field) for name, field in columns if name not in present]

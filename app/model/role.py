@@ -27,7 +27,8 @@ class Role(BaseModel):
 
     @property
     def permissions(self) -> list[str]:
-        return json.loads(self.permissions_json)
+        permissions: list[str] = json.loads(self.permissions_json)
+        return permissions
 
     def to_dict(self) -> dict[str, Any]:
         """A role as the API shows it."""

@@ -32,4 +32,5 @@ class Token(BaseModel):
         ended = Session.update(revoked_at=when).where((Session.id == sid) & Session.revoked_at.is_null()).execute()
         if ended and events.enabled():  # in the caller's transaction, as events.emit asks
             events.emit("session.ended", {"uid": Session.get_by_id(sid).uid, "sid": sid})
-        return cls.update(revoked=1).where((cls.sid == sid) & (cls.revoked == 0)).execute()
+        revoked: int = cls.update(revoked=1).where((cls.sid == sid) & (cls.revoked == 0)).execute()  # rows changed
+        return revoked

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from peewee import AutoField, CharField, IntegerField, SmallIntegerField, TextField
 
@@ -14,7 +15,7 @@ class PhoneIndexField(CharField):
 
     Idempotent, so a value read back (already an index) can be written again unchanged."""
 
-    def db_value(self, value):
+    def db_value(self, value: str | None) -> str | None:
         if value is None or data_crypto.is_index(value):
             return value
         return data_crypto.blind_index(value)
@@ -23,10 +24,10 @@ class PhoneIndexField(CharField):
 class EncryptedField(TextField):
     """Holds AES-256-GCM ciphertext; reads back the plain text."""
 
-    def db_value(self, value):
+    def db_value(self, value: str | None) -> str | None:
         return None if value is None else data_crypto.encrypt(value)
 
-    def python_value(self, value):
+    def python_value(self, value: str | None) -> str | None:
         return None if value is None else data_crypto.decrypt(value)
 
 
@@ -57,7 +58,7 @@ class User(BaseModel):
     class Meta:
         table_name = "users"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> int:
         if self.phone is not None:
             self.phone_index = self.phone
         return super().save(*args, **kwargs)

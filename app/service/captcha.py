@@ -20,6 +20,7 @@ from captcha.image import ImageCaptcha
 
 from app.common.error import ApiException
 from app.request import ApiRequest
+from config import Settings
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: letters a person cannot tell apart on a noisy image.
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -27,7 +28,7 @@ LENGTH = 4
 
 
 class CaptchaService:
-    def __init__(self, settings: Any, cache: Any):
+    def __init__(self, settings: Settings, cache: Any):
         self.settings = settings
         self.cache = cache
         self._image = ImageCaptcha(width=160, height=60)

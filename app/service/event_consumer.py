@@ -33,6 +33,7 @@ from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_write
 from app.model.event_outbox import EventLease, EventOutbox
 from app.service.events import LEASE
+from config import Settings
 
 log = logging.getLogger("login_api.events")
 
@@ -94,7 +95,7 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int
 
 
 class EventConsumer:
-    def __init__(self, settings: Any, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
         self.holder = f"{socket.gethostname()[:48]}:{os.getpid()}:{secrets.token_hex(4)}"

@@ -20,6 +20,7 @@ from app.service import events
 from app.service.audit import Audit, printable
 from app.service.captcha import CaptchaService
 from app.validate.base import BaseValidate
+from config import Settings
 
 DAY = 86400
 # The ceiling no setting can lift (issue: never more than 100 failed attempts per account per hour).
@@ -27,7 +28,7 @@ HOURLY_CEILING = 100
 
 
 class LoginGuard:
-    def __init__(self, settings: Any, cache: Any, captcha: CaptchaService, audit: Audit):
+    def __init__(self, settings: Settings, cache: Any, captcha: CaptchaService, audit: Audit):
         self.settings = settings
         self.cache = cache
         self.limits = RateLimiter(cache)

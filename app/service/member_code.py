@@ -19,6 +19,7 @@ from app.common.code_image import barcode_png, qr_png
 from app.common.database import db_read
 from app.common.error import ApiException
 from app.model.user import User
+from config import Settings
 
 DIGITS = 18
 _SWAP_TRIES = 10
@@ -30,7 +31,7 @@ def mask_phone(phone: str) -> str:
 
 
 class MemberCodeService:
-    def __init__(self, settings: Any, cache: Any, audit: Any):
+    def __init__(self, settings: Settings, cache: Any, audit: Any):
         self.settings = settings
         self.cache = cache
         self.audit = audit

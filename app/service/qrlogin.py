@@ -37,6 +37,7 @@ from app.common.error import ApiException
 from app.model.user import User
 from app.service.cache_watch import CacheWatch
 from app.service.session import SessionMeta
+from config import Settings
 
 PENDING, SCANNED, CONFIRMED, CANCELLED, USED = "pending", "scanned", "confirmed", "cancelled", "used"
 # Seconds a ticket is remembered after its TTL: polls say `expired` (or hand over a late confirm).
@@ -75,7 +76,7 @@ def _info_text(info: dict[str, Any]) -> str:
 
 
 class QrLoginService:
-    def __init__(self, settings: Any, cache: Any, audit: Any, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, cache: Any, audit: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
         self.cache = cache

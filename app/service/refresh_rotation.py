@@ -33,6 +33,7 @@ from app.common.token.store import cap_access_tokens, lock_session, store_in_liv
 from app.model.session import Session
 from app.model.token import Token
 from app.service.audit import Audit
+from config import Settings
 
 _REFRESH_FAILED = Text("refresh jwt expred or others", "refresh jwt expred or others")
 _REUSED = Text("refresh jwt reused, session ended", "refresh jwt reused, session ended")
@@ -65,7 +66,7 @@ def unseal(token: str, sealed: str) -> bytes | None:
 
 
 class RefreshRotation:
-    def __init__(self, settings: Any, cache: Any, audit: Audit, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, cache: Any, audit: Audit, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
         self.cache = cache

@@ -18,6 +18,7 @@ from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.database import db_write
 from app.model.base import db
 from app.model.rsa_key import RsaKey
+from config import Settings
 
 log = logging.getLogger("login_api.rsa_keys")
 
@@ -26,7 +27,7 @@ OVERLAP = 86400
 
 
 class RsaKeyStore:
-    def __init__(self, settings: Any, audit: Any, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, audit: Any, clock: Clock = SYSTEM_CLOCK):
         self.clock = clock
         self.secret = settings.JWT_SECRET
         self.ttl = settings.RSA_KEY_TTL

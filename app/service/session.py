@@ -18,6 +18,7 @@ from app.common.database import db_read, db_write, write_transaction
 from app.common.error import ApiException
 from app.model.session import Session
 from app.model.token import Token
+from config import Settings
 
 log = logging.getLogger("login_api.session")
 
@@ -79,7 +80,7 @@ def apply_policy_sync(policy: str, uid: int, platform: str, now: int) -> int:
 
 
 class SessionService:
-    def __init__(self, settings: Any, cache: Any, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, cache: Any, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
         self.cache = cache

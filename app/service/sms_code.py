@@ -21,12 +21,13 @@ from app.common.rate_limit import HOUR, RateLimiter
 from app.common.sms import SmsDriver, SmsSendError
 from app.model.sms_code import SmsCode
 from app.service.audit import Audit
+from config import Settings
 
 MESSAGE = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
 
 
 class SmsCodeService:
-    def __init__(self, settings: Any, cache: Any, driver: SmsDriver, audit: Audit, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, cache: Any, driver: SmsDriver, audit: Audit, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock  # the app's: also read by the services built on this one
         self.cache = cache

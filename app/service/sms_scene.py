@@ -20,6 +20,7 @@ from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
 from app.service.audit import Audit
 from app.service.sms_code import SmsCodeService
+from config import Settings
 
 SCENES = ("register", "login", "reset", "change_phone")
 WRONG = "SMS_CODE_WRONG"
@@ -31,7 +32,7 @@ def generated_account() -> str:
 
 
 class SmsScenes:
-    def __init__(self, settings: Any, cache: Any, sms: SmsCodeService, audit: Audit):
+    def __init__(self, settings: Settings, cache: Any, sms: SmsCodeService, audit: Audit):
         self.settings = settings
         self.cache = cache
         self.sms = sms

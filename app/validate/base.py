@@ -57,6 +57,13 @@ def _is_int(value: Any) -> bool:
         isinstance(value, str) and _INTEGER.fullmatch(value) is not None)
 
 
+def _argument(rule: str, arg: str | None) -> str:
+    """The argument after the colon of a rule that needs one (`max:64`); without it the validator is wrong."""
+    if arg is None:
+        raise ValueError(f"validation rule {rule!r} needs an argument, as in '{rule}:…'")
+    return arg
+
+
 def _length_ok(value: Any, arg: str, test: Callable[[int, list[int]], bool]) -> bool:
     size = len(value) if isinstance(value, (str, list, dict)) else len(str(value))
     return test(size, [int(n) for n in arg.split(",")])
@@ -154,13 +161,13 @@ class BaseValidate:
 
     def _passes(self, rule: str, arg: str | None, value: Any, data: dict[str, Any], name: str) -> bool:
         if rule == "max":
-            return _length_ok(value, arg, lambda size, b: size <= b[0])
+            return _length_ok(value, _argument(rule, arg), lambda size, b: size <= b[0])
         if rule == "min":
-            return _length_ok(value, arg, lambda size, b: size >= b[0])
+            return _length_ok(value, _argument(rule, arg), lambda size, b: size >= b[0])
         if rule == "length":
-            return _length_ok(value, arg, _length_rule)
+            return _length_ok(value, _argument(rule, arg), _length_rule)
         if rule == "between":
-            return _between(value, arg)
+            return _between(value, _argument(rule, arg))
         if rule == "number":
             return isinstance(value, str) and _NUMBER.fullmatch(value) is not None
         if rule == "integer":
@@ -175,9 +182,9 @@ class BaseValidate:
             other = data.get(arg or f"{name}_confirmation")
             return isinstance(other, (str, int)) and str(other) == value
         if rule == "in":
-            return value in arg.split(",")
+            return value in _argument(rule, arg).split(",")
         if rule == "regex":
-            return re.fullmatch(arg, value) is not None
+            return re.fullmatch(_argument(rule, arg), value) is not None
         # ThinkPHP's custom rules: a method of the validator named after the rule.
         custom = getattr(self, f"rule_{rule}", None)
         if custom is not None:

@@ -2,13 +2,12 @@
 main database."""
 from __future__ import annotations
 
-from typing import Any
-
 from app.common.cache.base import Cache
 from app.common.clock import SYSTEM_CLOCK, Clock
+from config import Settings
 
 
-def make_cache(settings: Any, identity: str, clock: Clock = SYSTEM_CLOCK) -> Cache:
+def make_cache(settings: Settings, identity: str, clock: Clock = SYSTEM_CLOCK) -> Cache:
     """The cache the settings ask for, its keys under the identity of the database they belong to.
 
     A runtime folder or a Redis may serve several databases (a second SQLite file, a restored

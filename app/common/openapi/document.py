@@ -23,12 +23,13 @@ from app.common.openapi.errors import ROUTING_ERRORS
 from app.common.openapi.operation import build_operation
 from app.common.openapi.schemas import COMPONENTS
 from app.common.route import Route, RouteRule
+from config import Settings
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 
 
-def _description(settings: Any) -> str:
+def _description(settings: Settings) -> str:
     versions = ", ".join(f"`{v}`" for v in settings.VERSIONS)
     sign = ("""
 ## Signing a request
@@ -62,7 +63,7 @@ Each operation lists every code it can answer (`x-errors`); `x-error-catalog` ho
 {sign}"""
 
 
-def build_openapi(settings: Any, rules: Sequence[RouteRule] | None = None) -> dict[str, Any]:
+def build_openapi(settings: Settings, rules: Sequence[RouteRule] | None = None) -> dict[str, Any]:
     """The document for this server's settings (versions, signing, debug mode, phone pattern)."""
     if rules is None:
         import route.app  # noqa: F401 - declares the routes

@@ -3,11 +3,11 @@ fields', and the business errors its action declares (named groups of them below
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from app.common.error import BY_NAME, CATALOG, V1_FIELD_CODES
 from app.common.route import RouteRule
 from app.common.rsa_transport import PASSWORD_FIELDS
+from config import Settings
 
 # Errors any signed API request can answer, before its action runs (request reading, the Common
 # controller's checks, the shared cache, an unexpected failure).
@@ -45,7 +45,7 @@ def _field_errors(fields: Iterable[str]) -> list[str]:
             and (a.v2, a.http) == (invalid.v2, invalid.http)]
 
 
-def route_errors(rule: RouteRule, settings: Any, fields: Iterable[str] = (),
+def route_errors(rule: RouteRule, settings: Settings, fields: Iterable[str] = (),
                  declared: Iterable[str] = ()) -> list[str]:
     """Every catalog name the route can answer with, in catalog order; `declared`: its action's own."""
     fields = list(fields)

@@ -65,9 +65,9 @@ def field_schema(validator: type[BaseValidate], name: str, phone_pattern: str) -
             if high is not None:
                 schema["maxItems" if is_array else "maxLength"] = high
         elif rule == "between" and arg:
-            low, high = (float(n) for n in arg.split(","))
-            schema["minimum"], schema["maximum"] = (int(low) if low.is_integer() else low,
-                                                    int(high) if high.is_integer() else high)
+            least, most = (float(n) for n in arg.split(","))
+            schema["minimum"], schema["maximum"] = (int(least) if least.is_integer() else least,
+                                                    int(most) if most.is_integer() else most)
         elif rule == "number":
             schema["pattern"] = _NUMBER
         elif rule == "alphaDash":

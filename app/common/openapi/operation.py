@@ -9,9 +9,10 @@ from app.common.openapi.envelopes import data_schema, error_schema, success_sche
 from app.common.openapi.errors import code_line, error_codes, route_errors
 from app.common.openapi.fields import action_fields
 from app.common.route import RouteRule
+from config import Settings
 
 
-def _signing_properties(settings: Any) -> dict[str, Any]:
+def _signing_properties(settings: Settings) -> dict[str, Any]:
     window = settings.SIGN_WINDOW
     return {
         "timestamp": {"type": "integer", "minimum": 1,
@@ -54,7 +55,7 @@ def _error_responses(version: str, names: list[str], fields: list[str],
     return responses
 
 
-def build_operation(rule: RouteRule, version: str, settings: Any) -> dict[str, Any]:
+def build_operation(rule: RouteRule, version: str, settings: Settings) -> dict[str, Any]:
     """The operation of `rule` in `version`; its action must be declared (app/common/action.py)."""
     spec = declared_spec(rule.target, version)
     properties, required = action_fields(spec, settings.PHONE_PATTERN)

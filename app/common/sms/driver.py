@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+
+from config import Settings
 
 
 class SmsSendError(Exception):
@@ -15,7 +16,7 @@ class SmsDriver(ABC):
         """Deliver `message` to `phone`, or raise SmsSendError."""
 
 
-def make_sms_driver(settings: Any) -> SmsDriver:
+def make_sms_driver(settings: Settings) -> SmsDriver:
     """The driver SMS_DRIVER names."""
     if settings.SMS_DRIVER == "log":
         from app.common.sms.log import LogSmsDriver

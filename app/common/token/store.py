@@ -40,4 +40,5 @@ def cap_access_tokens(sid: str, limit: int) -> int:
     surplus = live[limit:]
     if not surplus:
         return 0
-    return Token.update(revoked=1).where(Token.id.in_(surplus)).execute()
+    revoked: int = Token.update(revoked=1).where(Token.id.in_(surplus)).execute()  # rows changed
+    return revoked
