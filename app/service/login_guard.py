@@ -10,6 +10,7 @@ from typing import Any
 
 from app.common import metrics
 from app.common.auth import Auth
+from app.common.cache import CacheUnavailable
 from app.common.database import db_write
 from app.common.error import ApiException
 from app.common.keyed_lock import KeyedLock
@@ -68,7 +69,7 @@ class LoginGuard:
             if failed + in_flight >= self.settings.LOGIN_CAPTCHA_AFTER:
                 try:
                     await self.captcha.require(request)
-                except ApiException:
+                except (ApiException, CacheUnavailable):
                     await self._give_back(taken)
                     raise
             locked = this_hour > HOURLY_CEILING or await self.cache.get(f"lock:{key}") is not None
