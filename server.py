@@ -161,14 +161,16 @@ def _build(state: AppState, clock: Clock | None) -> Http:
 
 
 def _add_account_lifecycle(container: Any) -> None:
-    """The services of SPEC §11 (sessions, SMS scenes, account changes, refresh rotation)."""
+    """The services of SPEC §11 (sessions, tokens, SMS scenes, account changes, refresh rotation)."""
     from app.service.account import AccountService
     from app.service.refresh_rotation import RefreshRotation
     from app.service.session import SessionService
     from app.service.sms_scene import SmsScenes
+    from app.service.tokens import TokenService
 
     c = container
-    c.sessions = SessionService(c.settings, c.cache, c.clock)
+    c.sessions = SessionService(c.settings, c.cache, c.audit, c.clock)
+    c.tokens = TokenService(c.audit)
     c.sms_scenes = SmsScenes(c.settings, c.cache, c.sms, c.audit)
     c.account = AccountService(c.sms_scenes, c.login_guard, c.audit)
     c.rotation = RefreshRotation(c.settings, c.cache, c.audit, c.clock)

@@ -30,8 +30,9 @@ class Container:
     login_guard: LoginGuard
     # The time every service reads (app/common/clock.py): a test's ManualClock moves it.
     clock: Clock = SYSTEM_CLOCK
-    # Account lifecycle (SPEC §11): app/service/session.py, sms_scene.py, account.py, refresh_rotation.py
+    # Account lifecycle (SPEC §11): app/service/session.py, tokens.py, sms_scene.py, account.py, refresh_rotation.py
     sessions: Any = None
+    tokens: Any = None
     sms_scenes: Any = None
     account: Any = None
     rotation: Any = None

@@ -9,6 +9,7 @@ from typing import Any
 
 from peewee import InterfaceError, OperationalError
 
+from app.common.cache.base import CacheUnavailable
 from app.common.error import ApiException, answer
 from app.common.request_id import current as current_request_id
 from app.common.response import JsonResponse, render
@@ -33,6 +34,9 @@ def render_exception(request: ApiRequest, exc: BaseException, debug: bool) -> Js
     """The version's error envelope for `exc`, with the request's id (X-Request-Id); unexpected
     exceptions are logged with it, and 60004's message names it."""
     request_id = current_request_id.get() or secrets.token_hex(8)
+    if isinstance(exc, CacheUnavailable):
+        # A check that cannot reach its state refuses the request (never skips): the catalog's 503.
+        exc = ApiException("SERVICE_UNAVAILABLE")
     if isinstance(exc, ApiException):
         template = exc.answer.message(request.version, request.lang)
         message = _formatter.vformat(template, (), _Fields(exc.fields, request.lang))

@@ -13,7 +13,9 @@ from app.common.sign import replay_key, signed_text
 from app.common.sign_hmac import canonical_request, hmac_sign_matches, make_hmac_sign
 from app.common.text import Text
 from app.request import ApiRequest
+from app.service.caller import Caller
 from app.service.password_transport import open_password_fields
+from app.service.session import SessionMeta
 from app.validate.base import BaseValidate
 from config import Settings
 
@@ -120,9 +122,17 @@ class Common:
             instance = self._validators[validator] = validator()
         return instance.check(self.request.params, scene)
 
-    async def audit_token(self, outcome: str, uid: int) -> None:
-        """Record a token decision (issued, refreshed, revoked) with the client's address."""
-        await self.app.audit.record("token", outcome, uid=uid, ip=self.request.client_ip)
+    def caller(self) -> Caller:
+        """What services need of the request's client: its address, user and session, captcha answer."""
+        user = self.request.user
+        return Caller(ip=self.request.client_ip, uid=user.uid if user else None, sid=user.sid if user else None,
+                      captcha_id=self.request.param("captcha_id"), captcha_code=self.request.param("captcha_code"))
+
+    def session_meta(self, data: dict[str, Any]) -> SessionMeta:
+        """The validated `platform`/`device` of a login, with the client's address and User-Agent."""
+        agent = self.request.headers.get("user-agent") or None
+        return SessionMeta(platform=data.get("platform") or "other", device=data.get("device") or None,
+                           ip=self.request.client_ip or None, user_agent=agent[:255] if agent else None)
 
     def success(self, data: Any = None, name: str = "OK") -> JsonResponse:
         """The version's success envelope; `name` picks the catalog's message (and HTTP status)."""

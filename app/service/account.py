@@ -18,9 +18,9 @@ from app.model.audit_log import AuditLog
 from app.model.token import Token
 from app.model.user import User
 from app.model.user_role import UserRole
-from app.request import ApiRequest
 from app.service import events
 from app.service.audit import Audit
+from app.service.caller import Caller
 from app.service.login_guard import LoginGuard
 from app.service.role_guard import keeps_an_admin, lock_role_changes
 from app.service.session import end_sessions_sync
@@ -96,13 +96,13 @@ class AccountService:
             raise ApiException("TOKEN_INVALID", reason=Text("用户不存在", "the user no longer exists"))
         return user
 
-    async def reauthenticate(self, request: ApiRequest, user: User, password: str | None, field: str) -> None:
+    async def reauthenticate(self, caller: Caller, user: User, password: str | None, field: str) -> None:
         """The user's current password, under the login lockout; OLD_PASSWORD_WRONG when wrong."""
         if password is None:
             raise _missing(field, Text("原密码" if field == "old_password" else "密码",
                                        "old password" if field == "old_password" else "password"))
         try:
-            await self.guard.attempt(request, user.account, password)
+            await self.guard.attempt(user.account, password, caller)
         except ApiException as refusal:
             if refusal.answer.name in ("LOGIN_FAILED", "USER_NOT_FOUND"):
                 raise ApiException("OLD_PASSWORD_WRONG") from None
@@ -126,28 +126,26 @@ class AccountService:
             set_password_sync(user.id, password_hash, now)
             return user.id
 
-    async def change_password(self, request: ApiRequest, data: dict[str, Any]) -> int:
+    async def change_password(self, me: Caller, data: dict[str, Any]) -> int:
         """The current password (none for an SMS-made user) → the new one; other sessions end."""
-        me = request.user
-        user = await self._user(me.uid)
+        user = await self._user(me.logged_in_uid)
         if user.password_hash:
-            await self.reauthenticate(request, user, data.get("old_password"), "old_password")
+            await self.reauthenticate(me, user, data.get("old_password"), "old_password")
         password_hash = await Auth.instance().passwords.hash(data["password"])
         ended = await db_write(set_password_sync, me.uid, password_hash, self.sms.clock.seconds(), me.sid)
-        await self.audit.record("password", "changed", uid=me.uid, ip=request.client_ip,
+        await self.audit.record("password", "changed", uid=me.uid, ip=me.ip,
                                 detail=f"ended {ended} other session(s)")
         return ended
 
-    async def change_phone(self, request: ApiRequest, data: dict[str, Any]) -> None:
+    async def change_phone(self, me: Caller, data: dict[str, Any]) -> None:
         """A new phone with its `change_phone` code (and the password, if the user has one)."""
-        me = request.user
-        user = await self._user(me.uid)
+        user = await self._user(me.logged_in_uid)
         if user.password_hash:
-            await self.reauthenticate(request, user, data.get("password"), "password")
-        await self.scenes.attempt(request.client_ip,
+            await self.reauthenticate(me, user, data.get("password"), "password")
+        await self.scenes.attempt(me.ip,
                                   lambda: db_write(self._change_phone_sync, me.uid, data["phone"], data["code"]),
                                   "phone/change")
-        await self.audit.record("phone", "changed", uid=me.uid, ip=request.client_ip)
+        await self.audit.record("phone", "changed", uid=me.uid, ip=me.ip)
 
     def _change_phone_sync(self, uid: int, phone: str, code: str) -> str | None:
         now = self.sms.clock.seconds()
@@ -163,19 +161,18 @@ class AccountService:
             return "PHONE_TAKEN"
         return None
 
-    async def delete(self, request: ApiRequest, data: dict[str, Any]) -> None:
+    async def delete(self, me: Caller, data: dict[str, Any]) -> None:
         """The password (or, for a user without one, a `login` code) → the account is gone, sessions end."""
-        me = request.user
-        user = await self._user(me.uid)
+        user = await self._user(me.logged_in_uid)
         if user.password_hash:
-            await self.reauthenticate(request, user, data.get("password"), "password")
+            await self.reauthenticate(me, user, data.get("password"), "password")
             await db_write(delete_user_sync, me.uid, self.sms.clock.seconds())
         else:
             if data.get("code") is None:
                 raise _missing("code", Text("手机验证码", "SMS code"))
-            await self.scenes.attempt(request.client_ip, lambda: db_write(self._delete_by_code_sync, user,
-                                                                          data["code"]), "account/delete")
-        await self.audit.record("account", "deleted", uid=me.uid, ip=request.client_ip)
+            await self.scenes.attempt(me.ip, lambda: db_write(self._delete_by_code_sync, user,
+                                                              data["code"]), "account/delete")
+        await self.audit.record("account", "deleted", uid=me.uid, ip=me.ip)
 
     def _delete_by_code_sync(self, user: User, code: str) -> str | None:
         now = self.sms.clock.seconds()

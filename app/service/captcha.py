@@ -19,7 +19,6 @@ import anyio.to_thread
 from captcha.image import ImageCaptcha
 
 from app.common.error import ApiException
-from app.request import ApiRequest
 from config import Settings
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: letters a person cannot tell apart on a noisy image.
@@ -60,9 +59,9 @@ class CaptchaService:
             return False
         return hmac.compare_digest(stored, self._digest(captcha_id, code))
 
-    async def require(self, request: ApiRequest) -> None:
-        """Refuse the request unless it carries a right captcha: CAPTCHA_REQUIRED when absent, 60002 when wrong."""
-        captcha_id, code = request.param("captcha_id"), request.param("captcha_code")
+    async def require(self, captcha_id: Any, code: Any) -> None:
+        """Refuse unless the answer sent (`captcha_id`, `captcha_code`) is right: CAPTCHA_REQUIRED when
+        absent, 60002 when wrong."""
         if captcha_id in (None, "") or code in (None, ""):
             raise ApiException("CAPTCHA_REQUIRED")
         if not await self.verify(captcha_id, code if isinstance(code, str) else str(code)):

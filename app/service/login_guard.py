@@ -10,14 +10,15 @@ from typing import Any
 
 from app.common import metrics
 from app.common.auth import Auth
+from app.common.cache import CacheUnavailable
 from app.common.database import db_write
 from app.common.error import ApiException
 from app.common.keyed_lock import KeyedLock
 from app.common.rate_limit import HOUR, RateLimiter
 from app.model.user import User, account_key
-from app.request import ApiRequest
 from app.service import events
 from app.service.audit import Audit, printable
+from app.service.caller import Caller
 from app.service.captcha import CaptchaService
 from app.validate.base import BaseValidate
 from config import Settings
@@ -36,7 +37,7 @@ class LoginGuard:
         self.audit = audit
         self._turns = KeyedLock()
 
-    async def attempt(self, request: ApiRequest, identity: str, password: str) -> User:
+    async def attempt(self, identity: str, password: str, caller: Caller) -> User:
         """The user whose account or phone is `identity`, if the password is right and nothing forbids it.
 
         Every counter is taken (incremented) before the password work and given back when the
@@ -46,10 +47,10 @@ class LoginGuard:
         against a right password (at most one per other worker or instance is).
         """
         async with self._turns.hold(account_key(identity)):
-            return await self._attempt(request, identity, password)
+            return await self._attempt(identity, password, caller)
 
-    async def _attempt(self, request: ApiRequest, identity: str, password: str) -> User:
-        ip = request.client_ip
+    async def _attempt(self, identity: str, password: str, caller: Caller) -> User:
+        ip = caller.ip
         ip_key = f"ipfail:{ip}"
         # Refused before any password work, a try is not a failure: take() gives its slot back.
         await self.limits.take(ip_key, self.settings.LOGIN_IP_LIMIT, HOUR, "LOGIN_THROTTLED")
@@ -68,8 +69,8 @@ class LoginGuard:
             taken = {ip_key: HOUR, f"failh:{key}": HOUR}
             if failed + in_flight >= self.settings.LOGIN_CAPTCHA_AFTER:
                 try:
-                    await self.captcha.require(request)
-                except ApiException:
+                    await self.captcha.require(caller.captcha_id, caller.captcha_code)
+                except (ApiException, CacheUnavailable):
                     await self._give_back(taken)
                     raise
             locked = this_hour > HOURLY_CEILING or await self.cache.get(f"lock:{key}") is not None

@@ -17,6 +17,7 @@ from app.service.sms_code import SmsCodeService
 class Registration:
     def __init__(self, sms: SmsCodeService):
         self.sms = sms
+        self.audit = sms.audit  # the log the codes' sends are written to
         self.limits = RateLimiter(sms.cache)
 
     @staticmethod
@@ -54,6 +55,7 @@ class Registration:
         outcome = await db_write(self._create, data, code_id, password_hash)
         if isinstance(outcome, str):
             raise ApiException(outcome)
+        await self.audit.record("register", "ok", uid=outcome.id, account=outcome.account, ip=ip)
         return outcome
 
     def _create(self, data: dict[str, Any], code_id: int, password_hash: str) -> User | str:

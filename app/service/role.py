@@ -12,6 +12,7 @@ from app.model.role import Role
 from app.model.user import User
 from app.model.user_role import UserRole
 from app.service import events
+from app.service.audit import Audit
 from app.service.role_guard import keeps_an_admin, lock_role_changes, require_holds
 
 
@@ -27,7 +28,16 @@ def _permissions_json(permissions: list[str]) -> str:
 
 
 class RoleService:
-    """Every method runs its queries in a worker thread, inside one transaction where it writes."""
+    """Every method runs its queries in a worker thread, inside one transaction where it writes.
+
+    Each change is audited as an authentication decision: who changed what, from where (`ip`).
+    """
+
+    def __init__(self, audit: Audit):
+        self.audit = audit
+
+    async def _changed(self, actor: int, ip: str, what: str) -> None:
+        await self.audit.record("role", "changed", uid=actor, ip=ip, detail=what)
 
     @staticmethod
     def _list(page: int, limit: int) -> dict[str, Any]:
@@ -49,8 +59,10 @@ class RoleService:
         except IntegrityError:
             raise ApiException("ROLE_NAME_TAKEN") from None
 
-    async def create(self, actor: int, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
-        return await db_write(self._create, actor, name, title, permissions)
+    async def create(self, actor: int, name: str, title: str, permissions: list[str], ip: str) -> dict[str, Any]:
+        role = await db_write(self._create, actor, name, title, permissions)
+        await self._changed(actor, ip, f"create role {role['id']} {role['name']}: {','.join(role['permissions'])}")
+        return role
 
     @staticmethod
     def _update(actor: int, role_id: int, changes: dict[str, Any], now: int) -> dict[str, Any]:
@@ -76,8 +88,10 @@ class RoleService:
                 events.emit("role.changed", {"action": "update", "role_id": role_id, "by": actor})
             return role.to_dict()
 
-    async def update(self, actor: int, role_id: int, changes: dict[str, Any], now: int) -> dict[str, Any]:
-        return await db_write(self._update, actor, role_id, changes, now)
+    async def update(self, actor: int, role_id: int, changes: dict[str, Any], now: int, ip: str) -> dict[str, Any]:
+        role = await db_write(self._update, actor, role_id, changes, now)
+        await self._changed(actor, ip, f"update role {role_id}: {sorted(changes)}")
+        return role
 
     @staticmethod
     def _delete(actor: int, role_id: int) -> None:
@@ -93,8 +107,9 @@ class RoleService:
                 role.delete_instance()
                 events.emit("role.changed", {"action": "delete", "role_id": role_id, "by": actor})
 
-    async def delete(self, actor: int, role_id: int) -> None:
+    async def delete(self, actor: int, role_id: int, ip: str) -> None:
         await db_write(self._delete, actor, role_id)
+        await self._changed(actor, ip, f"delete role {role_id}")
 
     @staticmethod
     def _assign(actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:
@@ -119,8 +134,10 @@ class RoleService:
                 events.emit("role.changed", {"action": "assign", "uid": uid, "role_ids": wanted, "by": actor})
         return RoleService._user(uid)
 
-    async def assign(self, actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:
-        return await db_write(self._assign, actor, uid, role_ids)
+    async def assign(self, actor: int, uid: int, role_ids: list[int], ip: str) -> dict[str, Any]:
+        result = await db_write(self._assign, actor, uid, role_ids)
+        await self._changed(actor, ip, f"assign roles {[r['id'] for r in result['roles']]} to user {uid}")
+        return result
 
     @staticmethod
     def _user(uid: int) -> dict[str, Any]:

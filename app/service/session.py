@@ -18,6 +18,7 @@ from app.common.database import db_read, db_write, write_transaction
 from app.common.error import ApiException
 from app.model.session import Session
 from app.model.token import Token
+from app.service.audit import Audit
 from config import Settings
 
 log = logging.getLogger("login_api.session")
@@ -37,13 +38,6 @@ class SessionMeta:
     device: str | None = None
     ip: str | None = None
     user_agent: str | None = None
-
-    @classmethod
-    def of(cls, request: Any, data: dict[str, Any], platform: str = "other") -> SessionMeta:
-        """The validated `platform`/`device` of a login request, with its address and User-Agent."""
-        agent = request.headers.get("user-agent") or None
-        return cls(platform=data.get("platform") or platform, device=data.get("device") or None,
-                   ip=request.client_ip or None, user_agent=agent[:255] if agent else None)
 
 
 def live_sessions(uid: int, now: int) -> Any:
@@ -80,10 +74,11 @@ def apply_policy_sync(policy: str, uid: int, platform: str, now: int) -> int:
 
 
 class SessionService:
-    def __init__(self, settings: Settings, cache: Any, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, settings: Settings, cache: Any, audit: Audit, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
         self.clock = clock
         self.cache = cache
+        self.audit = audit
         self._seen: dict[str, float] = {}
         self._writes: set[asyncio.Task] = set()
 
@@ -128,8 +123,13 @@ class SessionService:
                            .group_by(Token.sid).tuples()) if rows else {}
         return sorted(rows, key=lambda r: (r.created_at, first_token.get(r.id, 0)), reverse=True)
 
-    async def end(self, uid: int, current: str, sid: str | None, scope: str | None) -> int:
+    async def end(self, uid: int, current: str, sid: str | None, scope: str | None, ip: str) -> int:
         """End one of the user's sessions (`sid`), or `others`, or `all`; NOT_FOUND for a sid not theirs."""
+        ended = await self._end(uid, current, sid, scope)
+        await self.audit.record("session", "ended", uid=uid, ip=ip, detail=f"{scope or 'sid'}: {ended}")
+        return ended
+
+    async def _end(self, uid: int, current: str, sid: str | None, scope: str | None) -> int:
         now = self.clock.seconds()
         if sid is not None:
             def end_one() -> int:

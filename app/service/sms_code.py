@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.common.cache import CacheUnavailable
 from app.common.clock import SYSTEM_CLOCK, Clock
 from app.common.data_crypto import blind_index
 from app.common.database import db_write
@@ -60,8 +61,10 @@ class SmsCodeService:
         """
         try:
             code = await self._send(phone, ip, scene)
-        except ApiException as refusal:
-            await self.audit.record("sms", "refused", account=phone, ip=ip, detail=refusal.answer.name)
+        except (ApiException, CacheUnavailable) as refusal:
+            # A cache outage refuses the send as the exception handler will answer it.
+            reason = refusal.answer.name if isinstance(refusal, ApiException) else "SERVICE_UNAVAILABLE"
+            await self.audit.record("sms", "refused", account=phone, ip=ip, detail=reason)
             raise
         await self.audit.record("sms", "sent", account=phone, ip=ip)
         return code

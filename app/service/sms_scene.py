@@ -78,7 +78,11 @@ class SmsScenes:
 
     async def login(self, phone: str, code: str, ip: str) -> tuple[User, bool]:
         """The user of `phone` if `code` is its live `login` code (signing the phone up when allowed)."""
-        return await self.attempt(ip, lambda: db_write(self._login_sync, phone, code), "login/sms")
+        user, registered = await self.attempt(ip, lambda: db_write(self._login_sync, phone, code), "login/sms")
+        if registered:
+            await self.audit.record("register", "ok", uid=user.id, account=user.account, ip=ip, detail="login/sms")
+        await self.audit.record("login", "ok", uid=user.id, ip=ip, detail="login/sms")
+        return user, registered
 
     def _login_sync(self, phone: str, code: str) -> tuple[User, bool] | str:
         for _ in range(3):

@@ -11,6 +11,7 @@ import pytest
 
 import server
 from app.common.auth import Auth
+from app.common.cache import CacheUnavailable
 from app.common.error import ApiException
 from app.common.route import RouteRule
 from app.common.text import Text
@@ -83,6 +84,18 @@ def test_api_exception_is_rendered_with_its_fields_code_and_headers() -> None:
     allowed = render_exception(request("v1"), ApiException("METHOD_NOT_ALLOWED", headers={"Allow": "POST"}), False)
     assert (allowed.status_code, allowed.headers["allow"]) == (405, "POST")
     assert "trace" not in json.loads(v1.body)     # only unexpected exceptions carry a trace
+
+
+@pytest.mark.parametrize("version, lang", [("v1", "zh"), ("v2", "en")])
+def test_a_cache_outage_answers_as_service_unavailable(version: str, lang: str) -> None:
+    """The cache raises its own storage error; users get the catalog's 503, no Retry-After, no trace."""
+    outage = render_exception(request(version, lang), CacheUnavailable("redis: connection refused"), debug=True)
+    refused = render_exception(request(version, lang), ApiException("SERVICE_UNAVAILABLE"), debug=True)
+    assert outage.status_code == refused.status_code == 503
+    assert json.loads(outage.body) == json.loads(refused.body)
+    assert "retry-after" not in outage.headers and "connection refused" not in outage.body.decode()
+    code = json.loads(outage.body)["errorcode" if version == "v1" else "code"]
+    assert code == (60019 if version == "v1" else 9915)
 
 
 def test_a_missing_placeholder_is_left_empty() -> None:

@@ -10,6 +10,14 @@ from abc import ABC, abstractmethod
 LONGEST_KEY = 191
 
 
+class CacheUnavailable(Exception):
+    """The store behind the cache cannot answer (Redis away, the LMDB file full).
+
+    A storage fact, not an answer: app/exception_handle.py renders it as the catalog's
+    SERVICE_UNAVAILABLE, so a check that cannot run refuses the request, never skips.
+    """
+
+
 def stored_key(raw: bytes) -> bytes:
     """The name under which the backend stores the UTF-8 key `raw`: itself, or its digest when too long."""
     return raw if len(raw) <= LONGEST_KEY else b"sha256:" + hashlib.sha256(raw).hexdigest().encode("ascii")

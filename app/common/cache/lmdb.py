@@ -32,9 +32,8 @@ from pathlib import Path
 
 import lmdb
 
-from app.common.cache.base import LONGEST_KEY, Cache, stored_key
+from app.common.cache.base import LONGEST_KEY, Cache, CacheUnavailable, stored_key
 from app.common.clock import SYSTEM_CLOCK, Clock
-from app.common.error import ApiException
 
 log = logging.getLogger("login_api.cache")
 _EXPIRY = struct.Struct(">d")
@@ -138,7 +137,7 @@ class LmdbCache(Cache):
                 result = self._transact(operation, now, *args)
             except lmdb.MapFullError:
                 log.error("the cache file %s is full: raise CACHE_MAP_SIZE", self._path)
-                raise ApiException("SERVICE_UNAVAILABLE") from None
+                raise CacheUnavailable(f"the cache file {self._path} is full") from None
         self._writes += 1
         if self._writes % _SWEEP_EVERY == 0:
             self._sweep(now, limit=_SWEEP_BATCH)

@@ -4,8 +4,7 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from app.common.cache.base import Cache
-from app.common.error import ApiException
+from app.common.cache.base import Cache, CacheUnavailable
 
 # INCR and set the window's expiry in one step, so a counter can never be left without one.
 _INCR = """
@@ -32,7 +31,7 @@ return 0
 
 
 class RedisCache(Cache):
-    """A Redis outage answers 503 (SERVICE_UNAVAILABLE), never a skipped check."""
+    """A Redis outage raises CacheUnavailable (answered 503), never a skipped check."""
 
     def __init__(self, url: str, prefix: str = "login_api:"):
         self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=2,
@@ -45,8 +44,8 @@ class RedisCache(Cache):
     async def _call(self, awaitable):
         try:
             return await awaitable
-        except (RedisError, OSError):
-            raise ApiException("SERVICE_UNAVAILABLE") from None
+        except (RedisError, OSError) as exc:
+            raise CacheUnavailable(f"redis: {exc}") from None
 
     async def add(self, key: str, value: str, ttl: int) -> bool:
         return bool(await self._call(self._redis.set(self._prefix + key, value, ex=ttl, nx=True)))

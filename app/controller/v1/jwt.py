@@ -9,7 +9,6 @@ from app.common.openapi import schemas
 from app.common.openapi.errors import LOGIN_ERRORS, TOKEN_ERRORS
 from app.common.response import JsonResponse
 from app.controller.common import Common
-from app.service.session import SessionMeta
 from app.validate.jwt import Jwt as JwtValidate
 
 
@@ -17,9 +16,8 @@ class Jwt(Common):
     @action(JwtValidate, "get", answer="LOGIN_OK", data=schemas.JWT_PAIR, errors=LOGIN_ERRORS)
     async def get(self, data: dict[str, Any]) -> JsonResponse:
         """account (or phone) + pwd → {jwt, refresh_jwt}."""
-        user = await self.app.login_guard.attempt(self.request, data["account"], data["pwd"])
-        result = await Auth.instance().login(user, "jwt", SessionMeta.of(self.request, data))
-        await self.audit_token("issued", user.id)
+        user = await self.app.login_guard.attempt(data["account"], data["pwd"], self.caller())
+        result = await self.app.tokens.issue(user, self.session_meta(data), self.request.client_ip, "jwt")
         return self.success({"jwt": result.access.text, "refresh_jwt": result.refresh.text}, "LOGIN_OK")
 
     @action(JwtValidate, "refresh", data=schemas.JWT_REFRESHED, errors=(*TOKEN_ERRORS, "REFRESH_IN_PROGRESS"))
@@ -28,15 +26,13 @@ class Jwt(Common):
         if data.get("rotate") == "1" or self.settings.REFRESH_ROTATE:
             pair = await self.app.rotation.rotate(data["jwt"], self.request.client_ip)
             return self.success(pair)
-        token = await Auth.instance().refresh(data["jwt"])
-        await self.audit_token("refreshed", token.uid)
+        token = await self.app.tokens.refresh(data["jwt"], self.request.client_ip)
         return self.success(token.text)
 
     @action(JwtValidate, "token", errors=TOKEN_ERRORS)
     async def deactivate(self, data: dict[str, Any]) -> JsonResponse:
         """Any token of a session → that session ends everywhere at once."""
-        uid = await Auth.instance().deactivate(data["jwt"])
-        await self.audit_token("revoked", uid)
+        await self.app.tokens.deactivate(data["jwt"], self.request.client_ip)
         return self.success()
 
     @action(JwtValidate, "token", data=schemas.JWT_STATUS, errors=TOKEN_ERRORS)

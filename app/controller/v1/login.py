@@ -4,13 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.common.action import action
-from app.common.auth import Auth
 from app.common.clock import format_time
 from app.common.openapi import schemas
 from app.common.openapi.errors import LOGIN_ERRORS, SMS_CODE_ERRORS, TOKEN_ERRORS
 from app.common.response import JsonResponse
 from app.controller.common import Common
-from app.service.session import SessionMeta
 from app.validate.login import Login as LoginValidate
 from app.validate.sms import Sms as SmsValidate
 from app.validate.user import UserCreate
@@ -21,9 +19,8 @@ class Login(Common):
     @action(LoginValidate, "login", answer="LOGIN_OK", data=schemas.LOGIN, errors=LOGIN_ERRORS)
     async def login(self, data: dict[str, Any]) -> JsonResponse:
         """username (account or phone) + password → a token of the configured driver."""
-        user = await self.app.login_guard.attempt(self.request, data["username"], data["password"])
-        result = await Auth.instance().login(user, meta=SessionMeta.of(self.request, data))
-        await self.audit_token("issued", user.id)
+        user = await self.app.login_guard.attempt(data["username"], data["password"], self.caller())
+        result = await self.app.tokens.issue(user, self.session_meta(data), self.request.client_ip)
         token = result.access
         return self.success({
             "token": token.text,
@@ -41,8 +38,7 @@ class Login(Common):
     @action(UserCreate, "register", answer="CREATED", errors=("ACCOUNT_TAKEN", "PHONE_TAKEN", *SMS_CODE_ERRORS))
     async def register(self, data: dict[str, Any]) -> JsonResponse:
         """account, password, password_confirmation, phone, code → a new user (HTTP 201)."""
-        user = await self.app.registration.register(data, self.request.client_ip)
-        await self.app.audit.record("register", "ok", uid=user.id, account=user.account, ip=self.request.client_ip)
+        await self.app.registration.register(data, self.request.client_ip)
         return self.success(name="CREATED")
 
     # scene change_phone needs a login: the token's errors
@@ -55,7 +51,7 @@ class Login(Common):
         if scene == "change_phone":  # sent to the new phone of a logged-in user (SPEC §11)
             await require_login(self.app, self.request)
         if self.settings.SMS_CAPTCHA:
-            await self.app.captcha.require(self.request)
+            await self.app.captcha.require(self.request.param("captcha_id"), self.request.param("captcha_code"))
         code = await self.app.sms_scenes.send(data["phone"], self.request.client_ip, scene)
         return self.success({"code": code} if self.settings.APP_DEBUG and code else None)
 

@@ -27,7 +27,5 @@ class Session(Common):
         if ("sid" in data) == ("scope" in data):
             raise ApiException("PARAM_INVALID", field="sid", reason=_ONE_OF)
         me = self.request.user
-        ended = await self.app.sessions.end(me.uid, me.sid, data.get("sid"), data.get("scope"))
-        await self.app.audit.record("session", "ended", uid=me.uid, ip=self.request.client_ip,
-                                    detail=f"{data.get('scope') or 'sid'}: {ended}")
+        ended = await self.app.sessions.end(me.uid, me.sid, data.get("sid"), data.get("scope"), self.request.client_ip)
         return self.success({"ended": ended})
