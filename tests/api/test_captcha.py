@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
     """Captchas live 1 s, one failure asks for one, and send/sms needs one; in-process on a clock
-    the tests move (the only in-process app of this module)."""
+    the tests move."""
     app = InProcessServer(tmp_path_factory.mktemp("runtime"), clock=ManualClock(), CAPTCHA_TTL=1,
                           LOGIN_CAPTCHA_AFTER=1, SMS_CAPTCHA=1, **BASE)
     yield app

@@ -53,10 +53,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    """`server`'s settings in-process on a clock the test moves (one per test: a test of the module
-    may start another in-process app, and only one may be alive at a time)."""
+    """`server`'s settings in-process, on a clock the tests move past a lock's end."""
     app = InProcessServer(tmp_path_factory.mktemp("runtime-clocked"), clock=ManualClock(),
                           **{**BASE, "LOGIN_LOCK_STEPS": ",".join(map(str, LOCK_STEPS))})
     yield app
