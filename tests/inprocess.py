@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ TRANSPORTS: dict[str, RequestsShape] = {}
 class RequestsShape:
     """TestClient with the keyword arguments the tests give `requests` (data as bytes, allow_redirects)."""
 
-    def __init__(self, client: TestClient):
+    def __init__(self, client: TestClient, clock: Clock):
         self.client = client
+        self.clock = clock  # the app's: tests.support.Client signs its requests at this time
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         data = kwargs.get("data")
@@ -97,11 +99,18 @@ class InProcessServer:
         self.client = TestClient(self.app, base_url=self.url, client=("127.0.0.1", 50000),
                                  raise_server_exceptions=False)
         self.client.__enter__()  # the lifespan: caches opened, consumers started
-        TRANSPORTS[self.url] = RequestsShape(self.client)
+        TRANSPORTS[self.url] = RequestsShape(self.client, self.clock)
 
     @property
     def container(self) -> Any:
         return self.app.container
+
+    def pass_time(self, seconds: float, in_cache: bool = False) -> None:
+        """Let `seconds` go by for the app: its clock moves. A window kept `in_cache` (a throttle, a
+        lock, a captcha's TTL) is timed by Redis itself on the Redis leg, so there the test also sleeps."""
+        self.clock.advance(seconds)
+        if in_cache and TEST_REDIS:
+            time.sleep(seconds)
 
     def log(self) -> str:
         self._log_handler.flush()

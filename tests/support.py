@@ -26,6 +26,7 @@ def phone_index(phone: str, data_key: str = DATA_KEY) -> str:
     return DataKeys(data_key).blind_index(phone)
 sys.path.insert(0, str(ROOT))
 
+from app.common.clock import SYSTEM_CLOCK  # noqa: E402
 from app.common.sign import make_sign  # noqa: E402
 
 
@@ -195,11 +196,14 @@ class Client:
         self.base_url = base_url
         self.secret = secret
         # An InProcessServer's url is served by its app in this process, any other over HTTP.
-        self.http: Any = TRANSPORTS.get(base_url) or requests.Session()
+        transport = TRANSPORTS.get(base_url)
+        self.http: Any = transport or requests.Session()
+        # An in-process app may run on a test's ManualClock: its requests are signed at the app's time.
+        self.clock = transport.clock if transport else SYSTEM_CLOCK
 
     def signed(self, params: dict[str, Any] | None = None, nonce: bool = True) -> tuple[dict[str, Any], str]:
         params = dict(params or {})
-        params.setdefault("timestamp", int(time.time()))
+        params.setdefault("timestamp", self.clock.seconds())
         if nonce:
             params.setdefault("nonce", secrets.token_hex(8))
         return params, make_sign(params, self.secret)

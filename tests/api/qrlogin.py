@@ -40,7 +40,7 @@ def act(client: Client, action: str, ticket: dict[str, Any] | str, user: dict[st
 
 def refused(response: Any, error: tuple[int, int, int], version: str | None = None) -> str:
     """The error `error` in the envelope of the version the request asked for."""
-    asked = "v1" if "/v1/" in response.request.url else "v2"
+    asked = "v1" if "/v1/" in str(response.request.url) else "v2"  # requests: a str, httpx: a URL
     assert version in (None, asked), (version, asked)
     return expect_error(response, asked, *error)
 

@@ -15,7 +15,6 @@ import itertools
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,8 @@ import pytest
 import requests
 from PIL import Image
 
+from app.common.clock import ManualClock
+from tests.inprocess import InProcessServer
 from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, free_port, phone_index, server_env
 
 ANSWER = "ABCD"
@@ -50,15 +51,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Captchas live 1 s, one failure asks for one, and send/sms needs one."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime"), workers=2, CAPTCHA_TTL=1, LOGIN_CAPTCHA_AFTER=1,
-                      SMS_CAPTCHA=1, **BASE)
-    yield live
-    live.stop()
+def short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """Captchas live 1 s, one failure asks for one, and send/sms needs one; in-process on a clock
+    the tests move."""
+    app = InProcessServer(tmp_path_factory.mktemp("runtime"), clock=ManualClock(), CAPTCHA_TTL=1,
+                          LOGIN_CAPTCHA_AFTER=1, SMS_CAPTCHA=1, **BASE)
+    yield app
+    app.stop()
 
 
-def new_user(server: LiveServer) -> str:
+def new_user(server: LiveServer | InProcessServer) -> str:
     n = next(_numbers)
     account = f"Capt{n}"
     server.create_user(account, f"1350000{n:04d}", PASSWORD)
@@ -276,18 +278,18 @@ def test_captcha_params_are_ignored_while_not_required(server: LiveServer, clien
 
 # -- expiry and SMS_CAPTCHA ---------------------------------------------------------------------
 
-def test_expires_after_captcha_ttl(short: LiveServer) -> None:
+def test_expires_after_captcha_ttl(short: InProcessServer) -> None:
     client = Client(short.url)
     account = new_user(short)
     fail(client, "v2", account, 1)                    # LOGIN_CAPTCHA_AFTER=1
     stale = new_captcha(client)
-    time.sleep(1.6)
+    short.pass_time(1.6, in_cache=True)
     expect_error(login(client, "v2", account, PASSWORD, captcha_id=stale, captcha_code=ANSWER), "v2", *CAPTCHA_WRONG)
     expect_ok(login(client, "v2", account, PASSWORD, captcha_id=new_captcha(client), captcha_code=ANSWER), "v2")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_sms_captcha_requires_one_for_send_sms(short: LiveServer, version: str) -> None:
+def test_sms_captcha_requires_one_for_send_sms(short: InProcessServer, version: str) -> None:
     client = Client(short.url)
     phone = f"1350001{next(_numbers):04d}"
     path = f"/{version}/login/send/sms"

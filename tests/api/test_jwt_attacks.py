@@ -18,6 +18,8 @@ import jwt as pyjwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
+from app.common.clock import ManualClock
+from tests.inprocess import InProcessServer
 from tests.support import JWT_SECRET, Client, LiveServer, expect_ok, register_user
 
 SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
@@ -241,17 +243,18 @@ def test_real_tokens_still_work_after_all_forgeries(victim: dict[str, Any], clie
 
 
 @pytest.fixture(scope="module")
-def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """In-process on a clock the `expired` fixture moves past every token's end."""
     # 2 s, not 1: expiry counts whole seconds from the second of issue, so a 1 s token issued late
     # in a second could already be dead when the fixture checks that it works.
-    live = LiveServer(tmp_path_factory.mktemp("attacks-ttl"), APP_DEBUG=1, JWT_TTL=2, REFRESH_TTL=3,
-                      TOKEN_TTL=2, **SERVER_SETTINGS)
-    yield live
-    live.stop()
+    app = InProcessServer(tmp_path_factory.mktemp("attacks-ttl"), clock=ManualClock(), APP_DEBUG=1, JWT_TTL=2,
+                          REFRESH_TTL=3, TOKEN_TTL=2, **SERVER_SETTINGS)
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="module")
-def expired(short_server: LiveServer) -> dict[str, Any]:
+def expired(short_server: InProcessServer) -> dict[str, Any]:
     """Tokens of a server with JWT_TTL=2, REFRESH_TTL=3, TOKEN_TTL=2, taken and then left to expire."""
     c = Client(short_server.url)
     try:
@@ -261,16 +264,17 @@ def expired(short_server: LiveServer) -> dict[str, Any]:
         # Fresh, they work.
         assert expect_ok(c.post("/v2/test", token=pair["jwt"]), "v2")["account"] == "Shortlived"
         assert expect_ok(c.post("/v2/test", token=md5), "v2")["account"] == "Shortlived"
-        # Wait until every one of them is past its end (the leeway is 0 s).
-        ends = [claims_of(pair["jwt"])["exp"], claims_of(pair["refresh_jwt"])["exp"], int(time.time()) + 2]
-        time.sleep(max(ends) - time.time() + 0.2)
+        # Move the clock until every one of them is past its end (the leeway is 0 s).
+        clock = short_server.clock
+        ends = [claims_of(pair["jwt"])["exp"], claims_of(pair["refresh_jwt"])["exp"], clock.seconds() + 2]
+        short_server.pass_time(max(ends) - clock.now() + 0.2)
     finally:
         c.http.close()
     return {"access": pair["jwt"], "refresh": pair["refresh_jwt"], "md5": md5}
 
 
 @pytest.mark.parametrize("kind", ["access", "md5"])
-def test_expired_token_is_refused(kind: str, short_server: LiveServer, expired: dict[str, Any]) -> None:
+def test_expired_token_is_refused(kind: str, short_server: InProcessServer, expired: dict[str, Any]) -> None:
     client = Client(short_server.url)
     try:
         token = expired[kind]
@@ -284,7 +288,7 @@ def test_expired_token_is_refused(kind: str, short_server: LiveServer, expired: 
         client.http.close()
 
 
-def test_expired_refresh_token_does_not_refresh(short_server: LiveServer, expired: dict[str, Any]) -> None:
+def test_expired_refresh_token_does_not_refresh(short_server: InProcessServer, expired: dict[str, Any]) -> None:
     client = Client(short_server.url)
     try:
         response = client.post("/login/jwt/refresh", {"jwt": expired["refresh"]})
@@ -294,12 +298,12 @@ def test_expired_refresh_token_does_not_refresh(short_server: LiveServer, expire
         client.http.close()
 
 
-def test_expired_token_resigned_with_a_later_exp_is_still_refused(short_server: LiveServer,
+def test_expired_token_resigned_with_a_later_exp_is_still_refused(short_server: InProcessServer,
                                                                   expired: dict[str, Any]) -> None:
     # Even with the key, a token lives only while its row says so.
     client = Client(short_server.url)
     try:
-        far = int(time.time()) + 86400
+        far = short_server.clock.seconds() + 86400
         for kind in ("access", "refresh"):
             forged = resign({**claims_of(expired[kind]), "exp": far})
             assert_refused(client.post("/login/jwt/status", {"jwt": forged}), "v2")

@@ -8,11 +8,12 @@ disabled and locked all answer alike.
 
 Servers: `server` (short lock steps 2 s, 4 s), `burst` (50 parallel failures, lock at 50, address
 limit 51), `ceiling` (the fixed 100 failures per account per hour), `window` (LOGIN_WINDOW=3).
+The waits for a lock or a window to end run in-process on a ManualClock (`clocked`): the test moves
+the clock past them (on the Redis leg, whose TTLs are Redis's own time, it also sleeps them).
 """
 from __future__ import annotations
 
 import itertools
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,8 @@ from typing import Any
 import pytest
 import requests
 
+from app.common.clock import ManualClock
+from tests.inprocess import InProcessServer
 from tests.support import Client, LiveServer, expect_error, expect_ok, fire
 
 ANSWER = "ABCD"                     # CAPTCHA_TEST_ANSWER of every server here
@@ -50,7 +53,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-def new_user(server: LiveServer) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """`server`'s settings in-process, on a clock the tests move past a lock's end."""
+    app = InProcessServer(tmp_path_factory.mktemp("runtime-clocked"), clock=ManualClock(),
+                          **{**BASE, "LOGIN_LOCK_STEPS": ",".join(map(str, LOCK_STEPS))})
+    yield app
+    app.stop()
+
+
+def new_user(server: LiveServer | InProcessServer) -> dict[str, Any]:
     n = next(_numbers)
     account, phone = f"Locky{n}", f"1370000{n:04d}"
     return {"uid": server.create_user(account, phone, PASSWORD), "account": account, "phone": phone}
@@ -189,20 +201,21 @@ def test_unknown_accounts_are_counted_and_locked_alike(server: LiveServer, clien
 
 # -- the wait -----------------------------------------------------------------------------------
 
-def test_lock_ends_after_its_step_grows_and_is_capped_and_success_resets(server: LiveServer, client: Client) -> None:
+def test_lock_ends_after_its_step_grows_and_is_capped_and_success_resets(clocked: InProcessServer) -> None:
     """LOGIN_LOCK_STEPS=2,4: the first lock lasts 2 s, the second 4 s, the third 4 s again (the last
     step repeats); a success in between resets the failure count."""
-    user = new_user(server)
-    account = user["account"]
+    client = Client(clocked.url)
+    account = new_user(clocked)["account"]
     for step in (LOCK_STEPS[0], LOCK_STEPS[1], LOCK_STEPS[1]):
         fail(client, "v1", account, 5)
-        locked_at = time.monotonic()
         locked_for(client, "v1", account)
+        waited = 0.0
         if step > LOCK_STEPS[0]:
             # Still locked after the first step's time: the lock grew.
-            time.sleep(max(0.0, locked_at + LOCK_STEPS[0] + 0.5 - time.monotonic()))
+            waited = LOCK_STEPS[0] + 0.5
+            clocked.pass_time(waited, in_cache=True)
             locked_for(client, "v1", account)
-        time.sleep(max(0.0, locked_at + step + 0.4 - time.monotonic()))
+        clocked.pass_time(step + 0.4 - waited, in_cache=True)
         logs_in(client, "v1", account)
         # The success reset the count: no captcha is asked for, and four failures do not lock.
         refused(login(client, "v1", account, "wrong_pass_1", captcha=False), "v1", account)
@@ -211,16 +224,16 @@ def test_lock_ends_after_its_step_grows_and_is_capped_and_success_resets(server:
         logs_in(client, "v1", account)
 
 
-def test_failures_while_locked_do_not_extend_the_lock(server: LiveServer, client: Client) -> None:
-    user = new_user(server)
-    fail(client, "v2", user["account"], 5)
-    locked_at = time.monotonic()
+def test_failures_while_locked_do_not_extend_the_lock(clocked: InProcessServer) -> None:
+    client = Client(clocked.url)
+    account = new_user(clocked)["account"]
+    fail(client, "v2", account, 5)
     # A few tries spread over the lock (not a flood: those count towards the hourly ceiling of 100).
-    for n in range(1, 6):
-        time.sleep(max(0.0, locked_at + n * 0.3 - time.monotonic()))
-        fail(client, "v2", user["account"], 1)
-    time.sleep(max(0.0, locked_at + LOCK_STEPS[0] + 0.4 - time.monotonic()))
-    logs_in(client, "v2", user["account"])
+    for _ in range(5):
+        clocked.pass_time(0.3, in_cache=True)
+        fail(client, "v2", account, 1)
+    clocked.pass_time(LOCK_STEPS[0] + 0.4 - 5 * 0.3, in_cache=True)
+    logs_in(client, "v2", account)
 
 
 # -- no oracle ----------------------------------------------------------------------------------
@@ -363,21 +376,21 @@ def test_never_more_than_100_failures_per_account_per_hour(tmp_path_factory: pyt
 # -- the window -----------------------------------------------------------------------------------
 
 def test_failures_older_than_the_window_do_not_count(tmp_path_factory: pytest.TempPathFactory) -> None:
-    live = start(tmp_path_factory, LOGIN_WINDOW=3, LOGIN_LOCK_STEPS=600)
+    app = InProcessServer(tmp_path_factory.mktemp("runtime-window"), clock=ManualClock(),
+                          **{**BASE, "LOGIN_WINDOW": 3, "LOGIN_LOCK_STEPS": 600})
     try:
-        live.create_user("Windowed", "13911110003", PASSWORD)
-        live.create_user("Control", "13911110004", PASSWORD)
-        client = Client(live.url)
-        first = time.monotonic()
+        app.create_user("Windowed", "13911110003", PASSWORD)
+        app.create_user("Control", "13911110004", PASSWORD)
+        client = Client(app.url)
         fail(client, "v1", "Windowed", 4)
-        time.sleep(max(0.0, first + 3.5 - time.monotonic()))
+        app.pass_time(3.5, in_cache=True)
         fail(client, "v1", "Windowed", 4)
         logs_in(client, "v1", "Windowed")
         # The control on the same server: five failures within the window lock.
         fail(client, "v1", "Control", 5)
         locked_for(client, "v1", "Control")
     finally:
-        live.stop()
+        app.stop()
 
 
 # -- parallel guesses and the thresholds ---------------------------------------------------------

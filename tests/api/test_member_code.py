@@ -1,14 +1,15 @@
 """The member code (会员码, SPEC §12): 18 digits, a QR code and a Code 128 barcode, one minute, one use."""
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from app.common.clock import ManualClock
 from tests.api.lifecycle import FAST
 from tests.api.qrlogin import MEMBER_CODE_INVALID, PERMISSION_DENIED, app_user, png_size, refused
+from tests.inprocess import InProcessServer
 from tests.support import Client, LiveServer, expect_error, expect_ok, fire
 
 
@@ -101,16 +102,17 @@ def test_audit_log_records_issue_and_verify(server: LiveServer, client: Client, 
 
 
 @pytest.fixture(scope="module")
-def short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("member-short"), MEMBER_CODE_TTL=1, **FAST)
-    yield live
-    live.stop()
+def short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """Codes live one second, in-process on a clock the test moves."""
+    app = InProcessServer(tmp_path_factory.mktemp("member-short"), clock=ManualClock(), MEMBER_CODE_TTL=1, **FAST)
+    yield app
+    app.stop()
 
 
-def test_a_code_expires(short: LiveServer) -> None:
+def test_a_code_expires(short: InProcessServer) -> None:
     client = Client(short.url)
     me, counter = app_user(short, client), app_user(short, client, admin=True)
     code = issue(client, me)
     assert code["expires_in"] == 1
-    time.sleep(1.1)  # real time is the subject
+    short.pass_time(1.1, in_cache=True)  # the code's TTL is the cache's
     refused(verify(client, code["code"], counter), MEMBER_CODE_INVALID)

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
+from app.common.clock import ManualClock
 from tests.api import codes
+from tests.inprocess import InProcessServer
 from tests.support import Client, LiveServer, expect_error, expect_ok, fire, free_port, phone_index
 
 DOC_PHONE = "13911119999"
@@ -250,20 +252,22 @@ def test_a_parallel_burst_of_wrong_codes_compares_at_most_five(guessed: LiveServ
 
 
 @pytest.fixture(scope="module")
-def capped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = make_server(tmp_path_factory, "sms-cap", APP_DEBUG=1, SMS_DAILY_LIMIT=2, SMS_TTL=1)
-    yield live
-    live.stop()
+def capped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """In-process on a clock the test moves past each code's SMS_TTL (kept in the database)."""
+    app = InProcessServer(tmp_path_factory.mktemp("sms-cap"), clock=ManualClock(),
+                          **{**SERVER_SETTINGS, "APP_DEBUG": 1, "SMS_DAILY_LIMIT": 2, "SMS_TTL": 1})
+    yield app
+    app.stop()
 
 
-def test_daily_cap_answers_429_with_retry_after(capped_server: LiveServer) -> None:
+def test_daily_cap_answers_429_with_retry_after(capped_server: InProcessServer) -> None:
     client = Client(capped_server.url)
     try:
         phone = new_phone()
         assert send(client, phone).status_code == 200
-        time.sleep(1.1)  # the first code (SMS_TTL=1) has expired
+        capped_server.pass_time(1.1)  # the first code (SMS_TTL=1) has expired
         assert send(client, phone).status_code == 200
-        time.sleep(1.1)
+        capped_server.pass_time(1.1)
         for _ in range(2):
             third = send(client, phone)
             expect_catalog(third, codes.SMS_LIMITED)
