@@ -22,7 +22,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from tests.support import (DATA_KEY, JWT_SECRET, REDIS_URL, SIGN_SECRET, TEST_BACKEND, TEST_REDIS, create_database,
-                           drop_database)
+                           drop_database, server_env)
 
 # base url → the transport of the app behind it (tests.support.Client looks here first)
 TRANSPORTS: dict[str, RequestsShape] = {}
@@ -60,6 +60,8 @@ class InProcessServer:
     def __init__(self, runtime: Path, **settings: Any):
         import server
 
+        # A second app would silently take over the first one's database: refuse it loudly instead.
+        assert not TRANSPORTS, f"an in-process server is still running at {list(TRANSPORTS)}: stop it first"
         self.runtime = runtime
         runtime.mkdir(parents=True, exist_ok=True)
         self.backend, self.database_name = "sqlite", None
@@ -92,6 +94,11 @@ class InProcessServer:
     def log(self) -> str:
         self._log_handler.flush()
         return self.log_path.read_text(errors="replace")
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a `python server.py …` subprocess on this app's storage (as LiveServer.env)."""
+        return server_env(self.runtime, **self.settings)
 
     @property
     def db_path(self) -> Path:

@@ -297,6 +297,11 @@ def fire(url: str, jobs: list[tuple[str, dict[str, Any]]]) -> list[requests.Resp
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
+    from tests.inprocess import TRANSPORTS
+
+    # A TestClient shared by threads is no concurrent server: races are run against `python server.py`.
+    assert url not in TRANSPORTS, f"fire() needs a live server (LiveServer), not the in-process app at {url}"
+
     barrier = threading.Barrier(len(jobs))
 
     def one(job: tuple[str, dict[str, Any]]) -> requests.Response:

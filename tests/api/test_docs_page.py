@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -18,6 +18,7 @@ import requests
 
 import route.app  # noqa: F401 - declares the routes
 from app.common.route import Route
+from tests.conftest import Server, serving
 from tests.support import SIGN_SECRET, LiveServer
 
 if TYPE_CHECKING:
@@ -38,6 +39,12 @@ class _Assets(HTMLParser):
             self.urls.append(attributes["src"] or "")
         if tag == "link" and attributes.get("href"):
             self.urls.append(attributes["href"] or "")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `python server.py`: headless Chromium loads the page over HTTP."""
+    yield from serving(tmp_path_factory, "runtime", live=True)
 
 
 def _page(server: LiveServer) -> requests.Response:
