@@ -1,6 +1,7 @@
 """Fixtures: a server per test module (in the test's process by default), with a user ready to log in."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -15,11 +16,13 @@ PASSWORD = "secret_123"
 Server = Union[InProcessServer, LiveServer]
 
 
+@contextlib.contextmanager
 def serving(tmp_path_factory: pytest.TempPathFactory, name: str, *, live: bool = False,
             **settings: Any) -> Iterator[Server]:
-    """The body of a module's server fixture (`yield from serving(...)`): a server on a fresh runtime
-    folder named after `name`, stopped after the module. `live=True` for a real `python server.py`: real
-    sockets, worker processes, concurrent requests, or programs that speak HTTP to it."""
+    """The body of a module's server fixture (`with serving(...) as server: yield server`): a server
+    on a fresh runtime folder named after `name`, stopped at the end. In this process by default;
+    `live=True` for a real `python server.py` (real sockets, worker processes, requests truly in
+    parallel, programs that speak HTTP to it)."""
     kind = LiveServer if live else InProcessServer
     server = kind(tmp_path_factory.mktemp(name), **settings)
     try:
@@ -31,7 +34,8 @@ def serving(tmp_path_factory: pytest.TempPathFactory, name: str, *, live: bool =
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server (SQLite, signing on) for the tests of a module, in the test's process."""
-    yield from serving(tmp_path_factory, "runtime")
+    with serving(tmp_path_factory, "runtime") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

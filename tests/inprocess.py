@@ -29,14 +29,15 @@ TRANSPORTS: dict[str, RequestsShape] = {}
 
 
 class RequestsShape:
-    """TestClient with the keyword arguments the tests give `requests` (data as bytes, allow_redirects)."""
+    """TestClient with the keyword arguments the tests give `requests` (data as bytes or chunks,
+    allow_redirects). Headers may also be a list of pairs: one header line each, a name repeated."""
 
     def __init__(self, client: TestClient):
         self.client = client
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         data = kwargs.get("data")
-        if isinstance(data, (bytes, str)):
+        if data is not None and not isinstance(data, (dict, list, tuple)):  # bytes, text, an iterator of chunks
             kwargs["content"] = kwargs.pop("data")
         if "allow_redirects" in kwargs:
             kwargs["follow_redirects"] = kwargs.pop("allow_redirects")

@@ -165,7 +165,8 @@ def test_python_snippet_agrees_with_sign_vectors(monkeypatch: pytest.MonkeyPatch
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `python server.py`: the README's Python snippet speaks HTTP to it."""
-    yield from serving(tmp_path_factory, "runtime", live=True)
+    with serving(tmp_path_factory, "runtime", live=True) as server:
+        yield server
 
 
 def test_python_snippet_logs_in_on_a_live_server(server: LiveServer, user: dict,

@@ -58,7 +58,8 @@ def root(server: Server) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def race_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `python server.py` for the race: two requests truly in flight at once."""
-    yield from serving(tmp_path_factory, "admin-race", live=True)
+    with serving(tmp_path_factory, "admin-race", live=True) as server:
+        yield server
 
 
 def with_role(server: Server, client: Client, root: dict[str, Any], permissions: list[str]) -> dict[str, Any]:

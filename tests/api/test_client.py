@@ -25,7 +25,8 @@ VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `python server.py`: the client package speaks HTTP (requests) to it."""
-    yield from serving(tmp_path_factory, "runtime", live=True)
+    with serving(tmp_path_factory, "runtime", live=True) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

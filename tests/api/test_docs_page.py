@@ -44,7 +44,8 @@ class _Assets(HTMLParser):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `python server.py`: headless Chromium loads the page over HTTP."""
-    yield from serving(tmp_path_factory, "runtime", live=True)
+    with serving(tmp_path_factory, "runtime", live=True) as server:
+        yield server
 
 
 def _page(server: LiveServer) -> requests.Response:

@@ -720,7 +720,8 @@ def test_md5_token_status_reports_current_roles(client: Client, admin: dict[str,
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from serving(tmp_path_factory, "runtime2", live=True, workers=2)
+    with serving(tmp_path_factory, "runtime2", live=True, workers=2) as server:
+        yield server
 
 
 def test_revocation_holds_in_every_worker(two_workers: Server) -> None:
