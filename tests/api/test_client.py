@@ -23,7 +23,7 @@ VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real `python server.py`: the client package speaks HTTP (requests) to it."""
     with serving(tmp_path_factory, "runtime", live=True) as server:
         yield server
@@ -34,10 +34,9 @@ def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     """Access JWTs live one second."""
     # 2 s, not 1: expiry counts whole seconds from the second of issue, so a 1 s token issued late
     # in a second could already be dead on the retry right after its refresh.
-    live = LiveServer(tmp_path_factory.mktemp("runtime-client-short"), JWT_TTL=2)
-    live.create_user("Shorty", "13911110001", "secret_123")
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "runtime-client-short", live=True, JWT_TTL=2) as live:
+        live.create_user("Shorty", "13911110001", "secret_123")
+        yield live
 
 
 def test_client_signs_like_the_vectors_and_the_server() -> None:

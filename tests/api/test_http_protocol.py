@@ -12,14 +12,14 @@ from typing import Iterator
 import pytest
 import requests
 
+from tests.conftest import serving
 from tests.support import LiveServer
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime"), SIGN_REQUIRED=0)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "runtime", live=True, SIGN_REQUIRED=0) as live:
+        yield live
 
 
 def request(path: str, body: dict | None = None, close: bool = False) -> bytes:
