@@ -108,10 +108,14 @@ class InProcessServer:
     def command(self, *args: str) -> subprocess.CompletedProcess:
         """An admin command through its entry function (app.command.run_command), on this app's settings."""
         from app.command import run_command
+        from app.common import database
 
         out, err = io.StringIO(), io.StringIO()
         saved = {name: os.environ.get(name) for name in self.settings}
         os.environ.update(self.settings)
+        # The command boots on its own database object (pool included) through the shared proxy: the
+        # app gets its own back afterwards, and the command's connections are closed, not left to GC.
+        app_database, inline_reads = database.db.obj, database._inline_reads
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
@@ -124,6 +128,10 @@ class InProcessServer:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+            if database.db.obj is not app_database:
+                close_database(database.db.obj)
+                database.db.initialize(app_database)
+                database._inline_reads = inline_reads
         return subprocess.CompletedProcess(["server.py", *args], code, out.getvalue(), err.getvalue())
 
     def create_user(self, account: str, phone: str, password: str, admin: bool = False) -> int:
@@ -147,9 +155,19 @@ class InProcessServer:
         with contextlib.suppress(Exception):
             Auth.instance().close()
         with contextlib.suppress(Exception):
-            db.close()
+            close_database(db.obj)
         logging.getLogger("login_api").removeHandler(self._log_handler)
         self._log_handler.close()
         if self.database_name:
             drop_database(self.backend, self.database_name)
             self.database_name = None
+
+
+def close_database(database: Any) -> None:
+    """Close every connection of a peewee database: a pool's idle and lent ones too (psycopg warns
+    about a connection dropped open, and the suite turns warnings into errors)."""
+    close_all = getattr(database, "close_all", None)
+    if close_all is not None:
+        close_all()
+    else:
+        database.close()
