@@ -32,10 +32,16 @@ class RequestsShape:
     """TestClient with the keyword arguments the tests give `requests` (data as bytes or chunks,
     allow_redirects). Headers may also be a list of pairs: one header line each, a name repeated."""
 
-    def __init__(self, client: TestClient):
+    def __init__(self, client: TestClient, database: Any):
         self.client = client
+        self.database = database
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        from app.common.database import db
+
+        # Another app built in this process (create_app, boot) rebinds the shared database proxy: this
+        # app would then answer from that one's database. Say so instead of answering.
+        assert db.obj is self.database, "the database proxy was rebound by another app in this process"
         data = kwargs.get("data")
         if data is not None and not isinstance(data, (dict, list, tuple)):  # bytes, text, an iterator of chunks
             kwargs["content"] = kwargs.pop("data")
@@ -86,7 +92,9 @@ class InProcessServer:
         self.client = TestClient(self.app, base_url=self.url, client=("127.0.0.1", 50000),
                                  raise_server_exceptions=False)
         self.client.__enter__()  # the lifespan: caches opened, consumers started
-        TRANSPORTS[self.url] = RequestsShape(self.client)
+        from app.common.database import db
+
+        TRANSPORTS[self.url] = RequestsShape(self.client, db.obj)
 
     @property
     def container(self) -> Any:

@@ -16,7 +16,9 @@ PHONE = "13800138123"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(tmp_path_factory, "runtime", LOG_LEVEL="info") as server:
+    # live: test_60004 builds an app of its own in this process, which would take the database of an
+    # in-process server from under it (one in-process app at a time)
+    with serving(tmp_path_factory, "runtime", live=True, LOG_LEVEL="info") as server:
         yield server
 
 
