@@ -1,33 +1,53 @@
-"""Fixtures: a live server per test module, with a user ready to log in."""
+"""Fixtures: a server per test module (in the test's process by default), with a user ready to log in."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.inprocess import InProcessServer
 from tests.support import Client, LiveServer
 
 PASSWORD = "secret_123"
 
+# Either face: the app in this process (the default) or `python server.py` where processes are the subject.
+Server = InProcessServer | LiveServer
+
+
+@contextlib.contextmanager
+def serving(tmp_path_factory: pytest.TempPathFactory, name: str, *, live: bool = False,
+            **settings: Any) -> Iterator[Server]:
+    """The body of a module's server fixture (`with serving(...) as server: yield server`): a server
+    on a fresh runtime folder named after `name`, stopped at the end. In this process by default;
+    `live=True` for a real `python server.py` (real sockets, worker processes, requests truly in
+    parallel, programs that speak HTTP to it)."""
+    kind = LiveServer if live else InProcessServer
+    server = kind(tmp_path_factory.mktemp(name), **settings)
+    try:
+        yield server
+    finally:
+        server.stop()
+
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One live server (SQLite, signing on) for the tests of a module."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime"))
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server (SQLite, signing on) for the tests of a module, in the test's process."""
+    with serving(tmp_path_factory, "runtime") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def user(server: LiveServer) -> dict:
+def user(server: Server) -> dict:
     """A user made with the admin command, as an operator would."""
     uid = server.create_user("Foo", "13911119999", PASSWORD)
     return {"uid": uid, "account": "Foo", "phone": "13911119999", "password": PASSWORD}
 
 
 @pytest.fixture
-def client(server: LiveServer) -> Iterator[Client]:
+def client(server: Server) -> Iterator[Client]:
     """A signing client of the module's `server` (each test module may define its own server)."""
     c = Client(server.url)
     yield c

@@ -33,6 +33,7 @@ from tests.support import (
     TEST_REDIS,
     create_database,
     drop_database,
+    server_env,
 )
 
 # base url → the transport of the app behind it (tests.support.Client looks here first)
@@ -40,7 +41,8 @@ TRANSPORTS: dict[str, RequestsShape] = {}
 
 
 class RequestsShape:
-    """TestClient with the keyword arguments the tests give `requests` (data as bytes, allow_redirects)."""
+    """TestClient with the keyword arguments the tests give `requests` (data as bytes or chunks,
+    allow_redirects). Headers may also be a list of pairs: one header line each, a name repeated."""
 
     def __init__(self, client: TestClient, clock: Clock):
         self.client = client
@@ -48,7 +50,7 @@ class RequestsShape:
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         data = kwargs.get("data")
-        if isinstance(data, (bytes, str)):
+        if data is not None and not isinstance(data, (dict, list, tuple)):  # bytes, text, an iterator of chunks
             kwargs["content"] = kwargs.pop("data")
         if "allow_redirects" in kwargs:
             kwargs["follow_redirects"] = kwargs.pop("allow_redirects")
@@ -111,6 +113,11 @@ class InProcessServer:
         self.clock.advance(seconds)
         if in_cache and TEST_REDIS:
             time.sleep(seconds)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a `python server.py …` subprocess on this app's storage (as LiveServer.env)."""
+        return server_env(self.runtime, **self.settings)
 
     def log(self) -> str:
         self._log_handler.flush()

@@ -297,10 +297,20 @@ def register_user(client: Client, account: str, phone: str, password: str) -> No
     assert response.status_code == 201, response.text
 
 
+def assert_live(url: str) -> None:
+    """Requests truly in flight together need `python server.py`: a TestClient shared by threads is no
+    concurrent server, so a race test on the in-process app would pass without racing anything."""
+    from tests.inprocess import TRANSPORTS
+
+    assert url not in TRANSPORTS, f"a race needs a live server (LiveServer), not the in-process app at {url}"
+
+
 def fire(url: str, jobs: list[tuple[str, dict[str, Any]]]) -> list[requests.Response]:
     """All `jobs` (path, params) at once: one connection each, released together by a barrier."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    assert_live(url)
 
     barrier = threading.Barrier(len(jobs))
 

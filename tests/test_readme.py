@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from app.common.error import Answer
 from app.common.route import Route, RouteRule
 from app.common.sign import canonical_string, make_sign
 from config import Setting
+from tests.conftest import Server, serving
 from tests.support import ROOT, SIGN_SECRET, LiveServer
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -167,6 +169,13 @@ def test_python_snippet_agrees_with_sign_vectors(monkeypatch: pytest.MonkeyPatch
     for _, body, headers in sent:
         assert headers["sign"] == make_sign(body, secret)
     assert sent[1][2]["Authorization"] == "Bearer " + "t" * 32
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `python server.py`: the README's Python snippet speaks HTTP to it."""
+    with serving(tmp_path_factory, "runtime", live=True) as server:
+        yield server
 
 
 def test_python_snippet_logs_in_on_a_live_server(server: LiveServer, user: dict,

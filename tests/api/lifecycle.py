@@ -4,7 +4,8 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-from tests.support import Client, LiveServer, expect_ok
+from tests.conftest import Server
+from tests.support import Client, expect_ok
 
 # Per-address limits and the password hash's cost are not what these tests are about.
 FAST = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
@@ -38,7 +39,7 @@ def sms_login(client: Client, phone: str, version: str = "v2", **extra: Any) -> 
     return expect_ok(client.post(f"/{version}/login/sms", {"phone": phone, "code": code, **extra}), version)
 
 
-def password_user(server: LiveServer, client: Client, password: str = "pass_1234") -> dict[str, Any]:
+def password_user(server: Server, client: Client, password: str = "pass_1234") -> dict[str, Any]:
     """A user with a password (made by the admin command) and a phone of its own."""
     phone = new_phone("1380")
     account = f"acct{phone[-7:]}"

@@ -6,7 +6,8 @@ import io
 from typing import Any
 
 from tests.api.lifecycle import jwt_login, new_phone
-from tests.support import Client, LiveServer, expect_error, expect_ok
+from tests.conftest import Server
+from tests.support import Client, expect_error, expect_ok
 
 QR_TICKET_INVALID = (60034, 50020, 400)
 QR_TICKET_STATE = (60035, 50021, 409)
@@ -14,7 +15,7 @@ MEMBER_CODE_INVALID = (60036, 50022, 400)
 PERMISSION_DENIED = (60018, 9914, 403)
 
 
-def app_user(server: LiveServer, client: Client, admin: bool = False) -> dict[str, Any]:
+def app_user(server: Server, client: Client, admin: bool = False) -> dict[str, Any]:
     """A user logged in on the app (platform ios): its fields and `jwt`."""
     phone = new_phone("1390")
     user = {"account": f"qr{phone[-7:]}", "phone": phone, "password": "pass_1234"}

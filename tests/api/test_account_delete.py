@@ -21,22 +21,22 @@ from tests.api.lifecycle import (
     password_user,
     sms_login,
 )
-from tests.support import ROOT, Client, LiveServer, expect_error, expect_ok, phone_index
+from tests.conftest import Server, serving
+from tests.support import ROOT, Client, expect_error, expect_ok, phone_index
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("delete"), **FAST)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "delete", **FAST) as live:
+        yield live
 
 
 @pytest.fixture
-def me(server: LiveServer, client: Client) -> dict[str, Any]:
+def me(server: Server, client: Client) -> dict[str, Any]:
     return password_user(server, client)
 
 
-def test_delete_ends_every_session_and_frees_account_and_phone(server: LiveServer, me: dict[str, Any],
+def test_delete_ends_every_session_and_frees_account_and_phone(server: Server, me: dict[str, Any],
                                                                client: Client) -> None:
     current = jwt_login(client, me["account"], me["password"])
     other = expect_ok(client.post("/login", {"username": me["account"], "password": me["password"]}), "v2")
@@ -61,7 +61,7 @@ def test_delete_ends_every_session_and_frees_account_and_phone(server: LiveServe
                         mask_phone(me["phone"])) == [(0,)]
 
 
-def test_a_wrong_password_deletes_nothing(server: LiveServer, me: dict[str, Any], client: Client) -> None:
+def test_a_wrong_password_deletes_nothing(server: Server, me: dict[str, Any], client: Client) -> None:
     pair = jwt_login(client, me["account"], me["password"])
     expect_error(client.post("/account/delete", {"password": "wrong_pass"}, token=pair["jwt"]), "v2",
                  *OLD_PASSWORD_WRONG)
@@ -70,7 +70,7 @@ def test_a_wrong_password_deletes_nothing(server: LiveServer, me: dict[str, Any]
     assert server.query("SELECT phone FROM users WHERE id = ?", me["uid"]) == [(phone_index(me["phone"]),)]
 
 
-def test_a_user_without_a_password_deletes_with_a_login_code(server: LiveServer, client: Client) -> None:
+def test_a_user_without_a_password_deletes_with_a_login_code(server: Server, client: Client) -> None:
     phone = new_phone()
     pair = sms_login(client, phone)
     expect_error(client.post("/account/delete", {}, token=pair["jwt"]), "v2", 60002, 9906, 400)
@@ -83,7 +83,7 @@ def test_a_user_without_a_password_deletes_with_a_login_code(server: LiveServer,
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone_index(phone)) == [(0,)]
 
 
-def test_user_password_command_sets_it_and_ends_sessions(server: LiveServer, me: dict[str, Any],
+def test_user_password_command_sets_it_and_ends_sessions(server: Server, me: dict[str, Any],
                                                          client: Client) -> None:
     pair = jwt_login(client, me["account"], me["password"])
     done = server.command("user:password", "--user", me["account"], "--password", "cli_pass_1")
@@ -101,7 +101,7 @@ def test_user_password_command_sets_it_and_ends_sessions(server: LiveServer, me:
     assert server.command("user:password", "--user", "nobody", "--password", "cli_pass_3").returncode == 1
 
 
-def test_user_delete_command(server: LiveServer, me: dict[str, Any], client: Client) -> None:
+def test_user_delete_command(server: Server, me: dict[str, Any], client: Client) -> None:
     pair = jwt_login(client, me["account"], me["password"])
     done = server.command("user:delete", "--user", str(me["uid"]))
     assert done.returncode == 0, done.stderr
@@ -111,7 +111,7 @@ def test_user_delete_command(server: LiveServer, me: dict[str, Any], client: Cli
     assert sms_login(client, me["phone"])["registered"] is True
 
 
-def test_the_last_administrator_cannot_delete_their_account(server: LiveServer, client: Client) -> None:
+def test_the_last_administrator_cannot_delete_their_account(server: Server, client: Client) -> None:
     """SPEC §10: the last active `*` holder keeps it, also through account/delete and user:delete."""
     phone = new_phone("1360")
     uid = server.create_user("lastadmin", phone, "admin_pass_1", admin=True)

@@ -1,18 +1,19 @@
-"""The admin user API (SPEC §14): list, disable, enable, sessions, logout, audit list, against a live server.
+"""The admin user API (SPEC §14): list, disable, enable, sessions, logout, audit list.
 
 Who may act on whom follows the role rules: nobody acts on a user who holds more than they do,
 nobody disables themselves, and the last active `*` holder stays (LAST_ADMIN).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from tests.api.test_roles import jwt_login, md5_login, unique, unique_phone
-from tests.conftest import PASSWORD
-from tests.support import Client, LiveServer, expect_error, expect_ok
+from tests.conftest import PASSWORD, Server, serving
+from tests.support import Client, expect_error, expect_ok
 
 VERSIONS = ("v1", "v2")
 # catalog codes (app/common/error.py), as (v1, v2, http)
@@ -36,22 +37,33 @@ def tokens(client: Client, account: str) -> dict[str, str]:
     return {"v1": md5_login(client, account), "v2": jwt_login(client, account)[0]}
 
 
-def make_user(server: LiveServer, client: Client, *, admin: bool = False) -> dict[str, Any]:
+def make_user(server: Server, client: Client, *, admin: bool = False) -> dict[str, Any]:
     account = unique("u")
     phone = unique_phone()
     uid = server.create_user(account, phone, PASSWORD, admin=admin)
     return {"uid": uid, "account": account, "phone": phone, **tokens(client, account)}
 
 
-@pytest.fixture(scope="module")
-def root(server: LiveServer) -> dict[str, Any]:
-    """The module's one administrator (holds `*`)."""
+def make_root(server: Server) -> dict[str, Any]:
     client = Client(server.url)
     uid = server.create_user("root", "13900000001", PASSWORD, admin=True)
     return {"uid": uid, "account": "root", **tokens(client, "root")}
 
 
-def with_role(server: LiveServer, client: Client, root: dict[str, Any], permissions: list[str]) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def root(server: Server) -> dict[str, Any]:
+    """The module's one administrator (holds `*`)."""
+    return make_root(server)
+
+
+@pytest.fixture(scope="module")
+def race_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `python server.py` for the race: two requests truly in flight at once."""
+    with serving(tmp_path_factory, "admin-race", live=True) as server:
+        yield server
+
+
+def with_role(server: Server, client: Client, root: dict[str, Any], permissions: list[str]) -> dict[str, Any]:
     """A fresh user holding exactly `permissions` through a role of their own."""
     role = expect_ok(client.post("/v2/role/create", {"name": unique("r"), "title": "t", "permissions": permissions},
                                  token=root["v2"]), "v2", 201)
@@ -65,7 +77,7 @@ def can_use(client: Client, token: str) -> bool:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_list_masks_phones_and_filters(server: LiveServer, client: Client, root: dict[str, Any], version: str) -> None:
+def test_list_masks_phones_and_filters(server: Server, client: Client, root: dict[str, Any], version: str) -> None:
     person = make_user(server, client)
     data = expect_ok(admin_call(client, version, "user/list", {"keyword": person["account"].upper()}, root[version]),
                      version)
@@ -111,7 +123,7 @@ def test_wrong_type_messages_name_what_is_wanted(client: Client, root: dict[str,
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_without_permission_every_route_is_403(server: LiveServer, client: Client, root: dict[str, Any],
+def test_without_permission_every_route_is_403(server: Server, client: Client, root: dict[str, Any],
                                                version: str) -> None:
     plain = make_user(server, client)
     lister = with_role(server, client, root, ["user/list"])
@@ -125,7 +137,7 @@ def test_without_permission_every_route_is_403(server: LiveServer, client: Clien
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_disable_ends_sessions_and_logins_until_enabled(server: LiveServer, client: Client, root: dict[str, Any],
+def test_disable_ends_sessions_and_logins_until_enabled(server: Server, client: Client, root: dict[str, Any],
                                                         version: str) -> None:
     person = make_user(server, client)
     assert can_use(client, person["v1"]) and can_use(client, person["v2"])
@@ -149,7 +161,7 @@ def test_disable_ends_sessions_and_logins_until_enabled(server: LiveServer, clie
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_sessions_and_logout(server: LiveServer, client: Client, root: dict[str, Any], version: str) -> None:
+def test_sessions_and_logout(server: Server, client: Client, root: dict[str, Any], version: str) -> None:
     person = make_user(server, client)
     listed = expect_ok(admin_call(client, version, "user/sessions", {"uid": person["uid"]}, root[version]), version)
     assert listed["uid"] == person["uid"] and len(listed["list"]) == 2
@@ -164,7 +176,7 @@ def test_sessions_and_logout(server: LiveServer, client: Client, root: dict[str,
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_nobody_acts_on_a_user_who_holds_more(server: LiveServer, client: Client, root: dict[str, Any],
+def test_nobody_acts_on_a_user_who_holds_more(server: Server, client: Client, root: dict[str, Any],
                                               version: str) -> None:
     manager = with_role(server, client, root, ["user/*"])
     plain = make_user(server, client)
@@ -181,7 +193,7 @@ def test_nobody_acts_on_a_user_who_holds_more(server: LiveServer, client: Client
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_last_admin_is_not_disabled(server: LiveServer, client: Client, root: dict[str, Any],
+def test_the_last_admin_is_not_disabled(server: Server, client: Client, root: dict[str, Any],
                                         version: str) -> None:
     expect_error(admin_call(client, version, "user/disable", {"uid": root["uid"]}, root[version]), version,
                  *LAST_ADMIN)
@@ -196,7 +208,7 @@ def test_the_last_admin_is_not_disabled(server: LiveServer, client: Client, root
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_audit_list_filters(server: LiveServer, client: Client, root: dict[str, Any], version: str) -> None:
+def test_audit_list_filters(server: Server, client: Client, root: dict[str, Any], version: str) -> None:
     person = make_user(server, client)
     expect_error(client.post("/v1/login", {"username": person["account"], "password": "wrong_pass"}), "v1",
                  *LOGIN_FAILED)
@@ -237,9 +249,11 @@ def test_unversioned_path_is_the_default_version(client: Client, root: dict[str,
     assert data["limit"] == 1
 
 
-def test_two_admins_disabling_each_other_at_once_leave_one(server: LiveServer, root: dict[str, Any]) -> None:
+def test_two_admins_disabling_each_other_at_once_leave_one(race_server: Server) -> None:
     """Both requests in flight together: one wins, the other hears LAST_ADMIN (or finds its token dead)."""
     import threading
+
+    server, root = race_server, make_root(race_server)
 
     first, second = Client(server.url), Client(server.url)
     one, two = make_user(server, first, admin=True), make_user(server, second, admin=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import serving
 from tests.support import JWT_SECRET, SIGN_SECRET, Client, LiveServer, expect_error, expect_ok
 
 ANSWER = "ABCD"
@@ -29,11 +30,11 @@ SMS_CODE_WRONG = (60022, 50003, 400)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    # LOG_LEVEL=debug: the most the service ever writes to its log is searched for secrets.
-    live = LiveServer(tmp_path_factory.mktemp("runtime"), workers=2, APP_DEBUG=1, CAPTCHA_TEST_ANSWER=ANSWER,
-                      LOG_LEVEL="debug", LOGIN_LOCK_STEPS=600, PASSWORD_TIME_COST=1, PASSWORD_MEMORY_COST=1024)
-    yield live
-    live.stop()
+    # LOG_LEVEL=debug: the most the service ever writes to its log is searched for secrets. Live: that
+    # log is everything the server process writes (uvicorn's lines too), from both of its workers.
+    with serving(tmp_path_factory, "runtime", live=True, workers=2, APP_DEBUG=1, CAPTCHA_TEST_ANSWER=ANSWER,
+                 LOG_LEVEL="debug", LOGIN_LOCK_STEPS=600, PASSWORD_TIME_COST=1, PASSWORD_MEMORY_COST=1024) as live:
+        yield live
 
 
 def new_captcha(client: Client) -> str:

@@ -16,11 +16,19 @@ import pytest
 from app.common.clock import ManualClock
 from app.common.sign import make_sign as server_sign
 from client import ApiError, LoginApiClient, Tokens, canonical_string, make_sign
+from tests.conftest import serving
 from tests.inprocess import TRANSPORTS, InProcessServer
 from tests.support import ROOT, SIGN_SECRET, LiveServer
 
 VECTORS_PATH = ROOT / "tests" / "data" / "sign-vectors.json"
 VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real `python server.py`: the client package speaks HTTP (requests) to it."""
+    with serving(tmp_path_factory, "runtime", live=True) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import pytest
 
 from client import ApiError, LoginApiClient, Tokens
 from tests.api.lifecycle import FAST, new_phone
+from tests.conftest import serving
 from tests.support import SIGN_SECRET, LiveServer
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("client-lifecycle"), **FAST)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "client-lifecycle", live=True, **FAST) as live:
+        yield live
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])

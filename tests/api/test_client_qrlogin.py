@@ -10,16 +10,16 @@ import pytest
 from client import ApiError, LoginApiClient
 from tests.api.lifecycle import FAST
 from tests.api.test_client import _cli
+from tests.conftest import serving
 from tests.support import SIGN_SECRET, LiveServer
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("client-qrlogin"), **FAST)
-    live.create_user("Phone", "13911112222", "secret_123")
-    live.create_user("Counter", "13911113333", "secret_123", admin=True)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "client-qrlogin", live=True, **FAST) as live:
+        live.create_user("Phone", "13911112222", "secret_123")
+        live.create_user("Counter", "13911113333", "secret_123", admin=True)
+        yield live
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ import requests
 
 import route.app  # noqa: F401 - declares the routes
 from app.common.route import Route
+from tests.conftest import Server, serving
 from tests.support import SIGN_SECRET, LiveServer
 
 if TYPE_CHECKING:
@@ -38,6 +40,13 @@ class _Assets(HTMLParser):
             self.urls.append(attributes["src"] or "")
         if tag == "link" and attributes.get("href"):
             self.urls.append(attributes["href"] or "")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `python server.py`: headless Chromium loads the page over HTTP."""
+    with serving(tmp_path_factory, "runtime", live=True) as server:
+        yield server
 
 
 def _page(server: LiveServer) -> requests.Response:

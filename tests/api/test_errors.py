@@ -11,20 +11,19 @@ import pytest
 import requests
 
 from tests.api import codes
-from tests.conftest import PASSWORD
-from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, make_sign
+from tests.conftest import PASSWORD, Server, serving
+from tests.support import SIGN_SECRET, Client, expect_error, expect_ok, make_sign
 
 VERSIONS = ["v1", "v2"]
 LIMIT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Signing on; login protection set high, since these tests send many odd logins from one address."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime-errors"), LOGIN_IP_LIMIT=1000000,
-                      LOGIN_CAPTCHA_AFTER=1000000, LOGIN_LOCK_AFTER=1000000)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "runtime-errors",
+                 LOGIN_IP_LIMIT=1000000, LOGIN_CAPTCHA_AFTER=1000000, LOGIN_LOCK_AFTER=1000000) as live:
+        yield live
 
 
 def fresh(**more: Any) -> dict[str, Any]:

@@ -10,15 +10,16 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import requests
 
+from tests.conftest import serving
 from tests.support import LiveServer
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime"), SIGN_REQUIRED=0)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "runtime", live=True, SIGN_REQUIRED=0) as live:
+        yield live
 
 
 def request(path: str, body: dict | None = None, close: bool = False) -> bytes:
@@ -85,3 +86,16 @@ def test_a_large_answer_arrives_whole(server: LiveServer) -> None:
         answers, _ = read_responses(sock, 2)
     assert answers[0][0] == 200 and answers[0][1]["openapi"].startswith("3.1")
     assert answers[1][0] == 404
+
+
+def test_a_streamed_export_goes_out_chunked(server: LiveServer) -> None:
+    """An export is sent as it is written: chunked on the wire, no length known up front (tests/api/
+    test_export.py checks its rows in-process, where there is no wire)."""
+    server.create_user("root", "13900000001", "secret_123", admin=True)
+    login = requests.post(server.url + "/v2/login/jwt/get", json={"account": "root", "pwd": "secret_123"}, timeout=30)
+    token = login.json()["data"]["jwt"]
+    streamed = requests.post(server.url + "/v2/admin/audit/export", json={"format": "csv"}, timeout=30,
+                             headers={"Authorization": f"Bearer {token}"})
+    assert streamed.status_code == 200, streamed.text[:300]
+    assert streamed.headers.get("transfer-encoding") == "chunked" and "content-length" not in streamed.headers
+    assert streamed.content.startswith(b"\xef\xbb\xbf")

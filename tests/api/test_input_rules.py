@@ -11,22 +11,21 @@ import pytest
 import requests
 
 from tests.api import codes
-from tests.conftest import PASSWORD
-from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, make_sign
+from tests.conftest import PASSWORD, Server, serving
+from tests.support import SIGN_SECRET, Client, expect_error, expect_ok, make_sign
 
 VERSIONS = ["v1", "v2"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime-input"), LOGIN_IP_LIMIT=1000000,
-                      LOGIN_CAPTCHA_AFTER=1000000, LOGIN_LOCK_AFTER=1000000)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "runtime-input",
+                 LOGIN_IP_LIMIT=1000000, LOGIN_CAPTCHA_AFTER=1000000, LOGIN_LOCK_AFTER=1000000) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
-def admin_token(server: LiveServer) -> str:
+def admin_token(server: Server) -> str:
     server.create_user("Boss", "13900000001", PASSWORD, admin=True)
     client = Client(server.url)
     return expect_ok(client.post("/v2/login/jwt/get", {"account": "Boss", "pwd": PASSWORD}), "v2")["jwt"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import jwt as pyjwt
 import pytest
 
+from tests.conftest import serving
 from tests.support import Client, LiveServer, expect_ok
 
 PASSWORD = "secret_123"
@@ -17,10 +18,10 @@ PASSWORD = "secret_123"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime"), JWT_ALG="EdDSA", JWT_AUDIENCE="shop")
-    live.create_user("Jwks", "13911110001", PASSWORD)
-    yield live
-    live.stop()
+    # live: Node's `jose` fetches the JWKS url over HTTP
+    with serving(tmp_path_factory, "runtime", live=True, JWT_ALG="EdDSA", JWT_AUDIENCE="shop") as live:
+        live.create_user("Jwks", "13911110001", PASSWORD)
+        yield live
 
 
 def _login(client: Client) -> dict:

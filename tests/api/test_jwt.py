@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import jwt as pyjwt
 import pytest
 
-from tests.support import JWT_SECRET, Client, LiveServer, expect_error, expect_ok, register_user
+from tests.conftest import Server, serving
+from tests.support import JWT_SECRET, Client, expect_error, expect_ok, register_user
 
 # Per-address limits are not what this module tests.
 SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
@@ -44,14 +45,13 @@ def is_jwt(text: Any) -> bool:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("jwt"), APP_DEBUG=1, **SERVER_SETTINGS)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "jwt", APP_DEBUG=1, **SERVER_SETTINGS) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
-def foo(server: LiveServer) -> dict[str, Any]:
+def foo(server: Server) -> dict[str, Any]:
     c = Client(server.url)
     try:
         register_user(c, FOO["account"], FOO["phone"], FOO["password"])
@@ -65,7 +65,7 @@ _seq = iter(range(1, 10**4))
 
 
 @pytest.fixture
-def fresh_user(server: LiveServer, client: Client) -> dict[str, Any]:
+def fresh_user(server: Server, client: Client) -> dict[str, Any]:
     """A user of its own for a test that ends sessions or fails logins."""
     n = next(_seq)
     account, phone, password = f"User{n}", f"1380000{n:04d}", f"pass_{n:04d}"
@@ -119,7 +119,7 @@ def test_get_by_phone(foo: dict[str, Any], client: Client) -> None:
     assert status["uid"] == foo["uid"]
 
 
-def test_get_in_v1_envelope(foo: dict[str, Any], server: LiveServer, client: Client) -> None:
+def test_get_in_v1_envelope(foo: dict[str, Any], server: Server, client: Client) -> None:
     response = client.post("/v1/login/jwt/get", {"account": "Foo", "pwd": "123123"})
     data = expect_ok(response, "v1")
     assert set(data) == {"jwt", "refresh_jwt"}
@@ -146,7 +146,7 @@ def test_get_missing_field_is_9906(client: Client, missing: str, reason: str) ->
 # -- the whole chain -------------------------------------------------------------------------
 
 
-def test_register_get_status_refresh_deactivate_chain(server: LiveServer, client: Client) -> None:
+def test_register_get_status_refresh_deactivate_chain(server: Server, client: Client) -> None:
     register_user(client, "Chain", "13800009999", "chain_pass")
     pair = get_jwt(client, "Chain", "chain_pass", "/login/Jwt/get")
     access, refresh = pair["jwt"], pair["refresh_jwt"]
@@ -318,7 +318,7 @@ def test_unknown_md5_shaped_token_is_refused(client: Client) -> None:
         expect_error(client.post(f"/login/jwt/{endpoint}", {"jwt": "0" * 32}), "v2", 60010, 9908, 401)
 
 
-def test_rid_lists_role_ids_as_strings(server: LiveServer, client: Client) -> None:
+def test_rid_lists_role_ids_as_strings(server: Server, client: Client) -> None:
     done = server.command("user:create", "--account", "Boss", "--phone", "13800008888",
                           "--password", "boss_pass", "--admin")
     assert done.returncode == 0, done.stderr
@@ -334,14 +334,14 @@ def test_rid_lists_role_ids_as_strings(server: LiveServer, client: Client) -> No
 
 
 @pytest.fixture(scope="module")
-def jwt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("jwt-driver"), APP_DEBUG=1, AUTH_DRIVER="jwt",
-                      APP_TIMEZONE="UTC", **SERVER_SETTINGS)
-    yield live
-    live.stop()
+def jwt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # live: it runs beside the module's in-process app (one in-process app at a time)
+    with serving(tmp_path_factory, "jwt-driver", live=True,
+                 APP_DEBUG=1, AUTH_DRIVER="jwt", APP_TIMEZONE="UTC", **SERVER_SETTINGS) as live:
+        yield live
 
 
-def test_auth_driver_jwt_makes_login_issue_jwts(jwt_server: LiveServer) -> None:
+def test_auth_driver_jwt_makes_login_issue_jwts(jwt_server: Server) -> None:
     client = Client(jwt_server.url)
     try:
         register_user(client, "Driver", "13800007777", "driver_pass")

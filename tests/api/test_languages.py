@@ -8,7 +8,8 @@ import string
 import pytest
 
 from app.common.error import CATALOG
-from tests.support import Client, LiveServer, expect_error
+from tests.conftest import Server
+from tests.support import Client, expect_error
 
 _FORMATTER = string.Formatter()
 
@@ -52,7 +53,7 @@ def test_live_answer_in_the_asked_language(client: Client, version: str, headers
     ("v1", "phone is not a valid mobile number"),
     ("v2", "Data validation failed: phone is not a valid mobile number"),
 ])
-def test_validation_reasons_in_english(server: LiveServer, version: str, expected: str) -> None:
+def test_validation_reasons_in_english(server: Server, version: str, expected: str) -> None:
     response = Client(server.url).post(f"/{version}/login/send/sms", {"phone": "12", "lang": "en"})
     assert expect_error(response, version, 60000, 9906, 400) == expected
     chinese = Client(server.url).post(f"/{version}/login/send/sms", {"phone": "12"})

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.api.lifecycle import FAST, code_for, jwt_login, new_phone, password_user, sms_login
+from tests.conftest import serving
 from tests.support import Client, LiveServer, expect_ok, fire
 
 ROUNDS = 50
@@ -21,9 +22,8 @@ ROUNDS = 50
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("races"), workers=2, **FAST)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "races", live=True, workers=2, **FAST) as live:
+        yield live
 
 
 def dead(client: Client, access: list[str], refresh: list[str]) -> bool:

@@ -9,7 +9,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-import requests
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 import route.app  # noqa: F401 - declares the routes
@@ -22,7 +21,8 @@ from app.common.route import Route
 from app.common.text import Text
 from app.validate.base import BaseValidate
 from config import load_settings
-from tests.support import Client, LiveServer, expect_ok
+from tests.conftest import Server
+from tests.support import Client, expect_ok
 
 VERSIONS = ["v1", "v2"]
 SUCCESSES = {"OK", "LOGIN_OK", "CREATED"}
@@ -33,8 +33,8 @@ QR_GUARDED = {"qrlogin/scan", "qrlogin/confirm", "qrlogin/cancel", "member/code"
 
 
 @pytest.fixture(scope="module")
-def doc(server: LiveServer) -> dict[str, Any]:
-    response = requests.get(server.url + "/openapi.json", timeout=30)
+def doc(server: Server) -> dict[str, Any]:
+    response = Client(server.url).raw("GET", "/openapi.json")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     return response.json()
@@ -273,7 +273,7 @@ def _check(body: Any, schema: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_live_answers_conform_to_the_document(doc: dict[str, Any], server: LiveServer, user: dict,
+def test_live_answers_conform_to_the_document(doc: dict[str, Any], server: Server, user: dict,
                                               version: str) -> None:
     """Successes and errors of a live server validate against the document's envelope schemas."""
     client = Client(server.url)

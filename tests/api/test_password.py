@@ -20,19 +20,19 @@ from tests.api.lifecycle import (
     sessions,
     sms_login,
 )
-from tests.support import Client, LiveServer, expect_error, expect_ok
+from tests.conftest import Server, serving
+from tests.support import Client, expect_error, expect_ok
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # The lock comes before the captcha here, so the lockout can be seen without solving captchas.
-    live = LiveServer(tmp_path_factory.mktemp("password"), LOGIN_CAPTCHA_AFTER=100, LOGIN_LOCK_AFTER=3, **FAST)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "password", LOGIN_CAPTCHA_AFTER=100, LOGIN_LOCK_AFTER=3, **FAST) as live:
+        yield live
 
 
 @pytest.fixture
-def me(server: LiveServer, client: Client) -> dict[str, Any]:
+def me(server: Server, client: Client) -> dict[str, Any]:
     return password_user(server, client)
 
 
@@ -117,7 +117,7 @@ def test_reset_with_a_code_of_another_scene_changes_nothing(me: dict[str, Any], 
     jwt_login(client, me["account"], me["password"])
 
 
-def test_change_phone(server: LiveServer, me: dict[str, Any], client: Client) -> None:
+def test_change_phone(server: Server, me: dict[str, Any], client: Client) -> None:
     pair = jwt_login(client, me["account"], me["password"])
     phone = new_phone()
     code = code_for(client, phone, "change_phone", token=pair["jwt"])
@@ -130,7 +130,7 @@ def test_change_phone(server: LiveServer, me: dict[str, Any], client: Client) ->
     assert sms_login(client, me["phone"])["registered"] is True
 
 
-def test_change_to_a_taken_phone_changes_nothing(server: LiveServer, me: dict[str, Any], client: Client) -> None:
+def test_change_to_a_taken_phone_changes_nothing(server: Server, me: dict[str, Any], client: Client) -> None:
     other = password_user(server, client)
     pair = jwt_login(client, me["account"], me["password"])
     code = code_for(client, other["phone"], "change_phone", token=pair["jwt"])

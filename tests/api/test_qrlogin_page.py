@@ -16,14 +16,14 @@ import requests
 from tests.api.lifecycle import FAST
 from tests.api.qrlogin import act, app_user
 from tests.api.test_docs_page import CHROMIUM, _Assets
+from tests.conftest import serving
 from tests.support import SIGN_SECRET, Client, LiveServer, expect_ok
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("qrlogin-page"), **FAST)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "qrlogin-page", live=True, **FAST) as live:
+        yield live
 
 
 def test_the_page_is_self_contained_and_unsigned(server: LiveServer) -> None:

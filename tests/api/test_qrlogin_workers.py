@@ -10,14 +10,14 @@ import pytest
 
 from tests.api.lifecycle import FAST, sessions
 from tests.api.qrlogin import act, app_user, create, poll
+from tests.conftest import serving
 from tests.support import Client, LiveServer, expect_ok, fire
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("qrlogin-workers"), workers=2, **FAST)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "qrlogin-workers", live=True, workers=2, **FAST) as live:
+        yield live
 
 
 @pytest.fixture

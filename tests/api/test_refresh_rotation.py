@@ -8,20 +8,20 @@ import jwt as pyjwt
 import pytest
 
 from tests.api.lifecycle import FAST, TOKEN_INVALID, jwt_login, password_user
+from tests.conftest import Server, serving
 from tests.support import Client, LiveServer, expect_error, expect_ok
 
 GRACE = 10  # REFRESH_REUSE_GRACE's default
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("rotation"), REFRESH_LIMIT=3, **FAST)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "rotation", REFRESH_LIMIT=3, **FAST) as live:
+        yield live
 
 
 @pytest.fixture
-def pair(server: LiveServer, client: Client) -> dict[str, Any]:
+def pair(server: Server, client: Client) -> dict[str, Any]:
     user = password_user(server, client)
     return jwt_login(client, user["account"], user["password"])
 
@@ -30,7 +30,7 @@ def rotate(client: Client, refresh: str, version: str = "v2") -> Any:
     return client.post(f"/{version}/login/jwt/refresh", {"jwt": refresh, "rotate": "1"})
 
 
-def cache_bytes(live: LiveServer) -> bytes:
+def cache_bytes(live: Server) -> bytes:
     """Every key and value of the server's shared cache, as raw bytes (LMDB file or Redis)."""
     if "REDIS_URL" in live.env:
         import redis
@@ -61,7 +61,7 @@ def test_rotation_answers_a_new_pair_and_uses_the_old_token_up(pair: dict[str, s
     assert newer["refresh_jwt"] != new["refresh_jwt"]
 
 
-def test_reuse_after_the_grace_ends_the_whole_session(server: LiveServer, pair: dict[str, str],
+def test_reuse_after_the_grace_ends_the_whole_session(server: Server, pair: dict[str, str],
                                                       client: Client) -> None:
     new = expect_ok(rotate(client, pair["refresh_jwt"]), "v2")
     # The grace has passed: the token was used up GRACE + 1 seconds ago (its row is keyed by its jti).
@@ -79,7 +79,7 @@ def test_a_deactivated_session_cannot_rotate(pair: dict[str, str], client: Clien
     expect_error(rotate(client, pair["jwt"]), "v2", *TOKEN_INVALID)  # an access token is no refresh token
 
 
-def test_without_rotation_a_session_keeps_refresh_limit_access_tokens(server: LiveServer, pair: dict[str, str],
+def test_without_rotation_a_session_keeps_refresh_limit_access_tokens(server: Server, pair: dict[str, str],
                                                                      client: Client) -> None:
     issued = [pair["jwt"]] + [expect_ok(client.post("/login/jwt/refresh", {"jwt": pair["refresh_jwt"]}), "v2")
                               for _ in range(4)]

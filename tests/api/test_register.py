@@ -15,7 +15,8 @@ import pytest
 
 from app.common.error import answer
 from tests.api import codes
-from tests.support import Client, LiveServer, expect_error, expect_ok, phone_index, sms_code
+from tests.conftest import Server, serving
+from tests.support import Client, assert_live, expect_error, expect_ok, phone_index, sms_code
 
 DOC_PHONE = "13939265073"
 INVALID_PREFIX = "数据验证失败，原因如下："
@@ -48,7 +49,7 @@ def expect_catalog(response, code: tuple[int, int, int], version: str = "v2") ->
     return expect_error(response, version, *code)
 
 
-def users_named(server: LiveServer, account: str) -> int:
+def users_named(server: Server, account: str) -> int:
     return server.query("SELECT COUNT(*) FROM users WHERE lower(account) = lower(?)", account)[0][0]
 
 
@@ -57,14 +58,15 @@ def login(client: Client, account: str, pwd: str):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("register"), APP_DEBUG=1, **SERVER_SETTINGS)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # live: the concurrency tests need requests truly in flight together (and a second in-process app
+    # could not run beside this one for `tight`, so the module stays on live servers)
+    with serving(tmp_path_factory, "register", live=True, APP_DEBUG=1, **SERVER_SETTINGS) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
-def foo(server: LiveServer) -> dict[str, Any]:
+def foo(server: Server) -> dict[str, Any]:
     """The document's request example, with the code that send/sms gave: registers Foo."""
     c = Client(server.url)
     try:
@@ -122,7 +124,7 @@ def test_missing_code_in_v1_is_the_code_fields_error(client: Client) -> None:
 # -- the SMS code ------------------------------------------------------------------------------
 
 
-def test_wrong_code_is_refused_and_makes_no_user(server: LiveServer, client: Client) -> None:
+def test_wrong_code_is_refused_and_makes_no_user(server: Server, client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     expect_catalog(client.post("/login/register", body("WrongCode", phone, other_code(code))), codes.SMS_CODE_WRONG)
@@ -151,7 +153,7 @@ def test_four_wrong_tries_leave_the_code_usable(client: Client) -> None:
     assert client.post("/login/register", body("FourTries", phone, code)).status_code == 201
 
 
-def test_five_wrong_tries_burn_the_code(server: LiveServer, client: Client) -> None:
+def test_five_wrong_tries_burn_the_code(server: Server, client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     for _ in range(5):
@@ -179,7 +181,7 @@ def test_code_is_used_up_on_success(foo: dict[str, Any], client: Client) -> None
 
 @pytest.mark.parametrize("account", ["Foo", "foo", "FOO", "fOO",
                                      "Ｆｏｏ", "ｆｏｏ", "Fｏo"])  # full-width: NFKC makes them `foo` (SPEC §10)
-def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, client: Client, account: str) -> None:
+def test_account_taken_in_any_case(foo: dict[str, Any], server: Server, client: Client, account: str) -> None:
     assert foo["status"] == 201
     phone = new_phone()
     code = sms_code(client, phone)
@@ -187,7 +189,7 @@ def test_account_taken_in_any_case(foo: dict[str, Any], server: LiveServer, clie
     assert users_named(server, "foo") == 1
 
 
-def test_phone_taken(foo: dict[str, Any], server: LiveServer, client: Client) -> None:
+def test_phone_taken(foo: dict[str, Any], server: Server, client: Client) -> None:
     assert foo["status"] == 201
     # A code another test of this module sent to the phone may still be live: retire it, send a known one.
     server.query("UPDATE sms_code SET used_at = 1 WHERE phone = ? AND used_at IS NULL", phone_index(DOC_PHONE))
@@ -197,7 +199,7 @@ def test_phone_taken(foo: dict[str, Any], server: LiveServer, client: Client) ->
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone_index(DOC_PHONE))[0][0] == 1
 
 
-def test_phone_with_full_width_digits_is_not_a_second_phone(foo: dict[str, Any], server: LiveServer,
+def test_phone_with_full_width_digits_is_not_a_second_phone(foo: dict[str, Any], server: Server,
                                                             client: Client) -> None:
     assert foo["status"] == 201
     twin = DOC_PHONE[:7] + "".join(chr(ord(d) + 0xFEE0) for d in DOC_PHONE[7:])  # same number, full-width digits
@@ -224,7 +226,7 @@ def test_account_taken_and_phone_taken_differ() -> None:
     "pass.word",        # a dot
     "密码密码密码",        # not letters, digits or underscore
 ])
-def test_password_rules(server: LiveServer, client: Client, password: str) -> None:
+def test_password_rules(server: Server, client: Client, password: str) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     message = expect_error(client.post("/login/register", body("PwRule", phone, code, password)), "v2",
@@ -243,7 +245,7 @@ def test_password_boundaries_are_accepted(client: Client, password: str) -> None
     expect_ok(login(client, account, password), "v2")
 
 
-def test_confirmation_mismatch(server: LiveServer, client: Client) -> None:
+def test_confirmation_mismatch(server: Server, client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     params = body("Mismatch", phone, code)
@@ -274,7 +276,7 @@ def test_invalid_phone_is_9906(client: Client) -> None:
 # -- extra fields ------------------------------------------------------------------------------
 
 
-def test_extra_fields_are_ignored(server: LiveServer, client: Client) -> None:
+def test_extra_fields_are_ignored(server: Server, client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     response = client.post("/login/register", body("Extra", phone, code, role="1", id=999, is_admin=1,
@@ -293,7 +295,9 @@ def test_extra_fields_are_ignored(server: LiveServer, client: Client) -> None:
 # -- concurrency -------------------------------------------------------------------------------
 
 
-def _post_each(server: LiveServer, bodies: list[dict[str, Any]]) -> list:
+def _post_each(server: Server, bodies: list[dict[str, Any]]) -> list:
+    assert_live(server.url)
+
     def one(params: dict[str, Any]):
         c = Client(server.url)
         try:
@@ -305,7 +309,7 @@ def _post_each(server: LiveServer, bodies: list[dict[str, Any]]) -> list:
         return list(pool.map(one, bodies))
 
 
-def test_fifty_concurrent_registrations_of_one_account_make_one_user(server: LiveServer, client: Client) -> None:
+def test_fifty_concurrent_registrations_of_one_account_make_one_user(server: Server, client: Client) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     responses = _post_each(server, [body("Racer", phone, code) for _ in range(50)])
@@ -320,7 +324,7 @@ def test_fifty_concurrent_registrations_of_one_account_make_one_user(server: Liv
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone_index(phone))[0][0] == 1
 
 
-def test_concurrent_registrations_of_one_account_from_many_phones(server: LiveServer, client: Client) -> None:
+def test_concurrent_registrations_of_one_account_from_many_phones(server: Server, client: Client) -> None:
     # Each request has its own phone and live code, so only the account's uniqueness (any case) decides.
     spellings = ["Rival", "rival", "RIVAL", "rIvAl", "Rival", "rival", "RIVAL", "Rival"]
     bodies = []
@@ -351,16 +355,15 @@ def test_register_in_v1_and_v2_paths(client: Client) -> None:
 
 
 @pytest.fixture(scope="module")
-def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Three wrong SMS codes per address per hour, and a registered Alice."""
-    live = LiveServer(tmp_path_factory.mktemp("register-tight"), APP_DEBUG=1,
-                      **{**SERVER_SETTINGS, "SMS_VERIFY_IP_LIMIT": 3})
-    live.create_user("Alice", "13800000042", "alice_pass_1")
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "register-tight", live=True,
+                 APP_DEBUG=1, **{**SERVER_SETTINGS, "SMS_VERIFY_IP_LIMIT": 3}) as live:
+        live.create_user("Alice", "13800000042", "alice_pass_1")
+        yield live
 
 
-def test_a_wrong_code_says_nothing_of_the_account_or_phone_and_is_counted(tight: LiveServer) -> None:
+def test_a_wrong_code_says_nothing_of_the_account_or_phone_and_is_counted(tight: Server) -> None:
     c = Client(tight.url)
     probes = [body("ALICE", new_phone(), "000000"),          # a registered account
               body("Nobody1", "13800000042", "000000"),      # a registered phone
@@ -374,7 +377,7 @@ def test_a_wrong_code_says_nothing_of_the_account_or_phone_and_is_counted(tight:
     assert response.status_code == 429 and response.headers.get("Retry-After"), response.text
 
 
-def test_taken_comes_only_with_a_right_code_which_stays_usable(foo: dict[str, Any], server: LiveServer,
+def test_taken_comes_only_with_a_right_code_which_stays_usable(foo: dict[str, Any], server: Server,
                                                               client: Client) -> None:
     assert foo["status"] == 201
     phone = new_phone()
@@ -392,7 +395,7 @@ def test_taken_comes_only_with_a_right_code_which_stays_usable(foo: dict[str, An
     "\u0430lice",      # Cyrillic `а` among Latin letters: a look-alike of `alice`
     "①②",              # folds to the all-digit `12`
 ])
-def test_invisible_and_look_alike_account_names_are_refused(server: LiveServer, client: Client, account: str) -> None:
+def test_invisible_and_look_alike_account_names_are_refused(server: Server, client: Client, account: str) -> None:
     phone = new_phone()
     code = sms_code(client, phone)
     message = expect_error(client.post("/login/register", body(account, phone, code)), "v2", 0, 9906, 400)

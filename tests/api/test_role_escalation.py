@@ -23,22 +23,22 @@ from tests.api.test_roles import (
     unique,
     unique_phone,
 )
-from tests.conftest import PASSWORD
-from tests.support import Client, LiveServer, expect_ok
+from tests.conftest import PASSWORD, Server
+from tests.support import Client, expect_ok
 
 ESCALATION = (60033, 50015, 403)
 ADMIN = "the built-in administrator role"  # a target user holding role 1 (`*`)
 
 
 @pytest.fixture(scope="module")
-def root(server: LiveServer) -> dict[str, Any]:
+def root(server: Server) -> dict[str, Any]:
     uid = server.create_user("root", "13900000001", PASSWORD, admin=True)
     client = Client(server.url)
     return {"uid": uid, "v2": jwt_login(client, "root")[0], "v1": md5_login(client, "root")}
 
 
 @pytest.fixture(scope="module")
-def make_role(server: LiveServer, root: dict[str, Any]) -> Callable[[list[str]], int]:
+def make_role(server: Server, root: dict[str, Any]) -> Callable[[list[str]], int]:
     client = Client(server.url)
 
     def make(permissions: list[str]) -> int:
@@ -48,7 +48,7 @@ def make_role(server: LiveServer, root: dict[str, Any]) -> Callable[[list[str]],
 
 
 @pytest.fixture(scope="module")
-def make_user(server: LiveServer, root: dict[str, Any], make_role: Any) -> Callable[[Any], int]:
+def make_user(server: Server, root: dict[str, Any], make_role: Any) -> Callable[[Any], int]:
     """A fresh user holding one role with these permissions (or the built-in role, for ADMIN)."""
     client = Client(server.url)
 
@@ -61,7 +61,7 @@ def make_user(server: LiveServer, root: dict[str, Any], make_role: Any) -> Calla
 
 
 @pytest.fixture(scope="module")
-def caller(server: LiveServer, make_user: Any) -> Callable[[list[str], str], str]:
+def caller(server: Server, make_user: Any) -> Callable[[list[str], str], str]:
     """The token (for the version) of a user holding exactly these permissions, one user per set."""
     made: dict[tuple[str, ...], dict[str, str]] = {}
 
@@ -76,11 +76,11 @@ def caller(server: LiveServer, make_user: Any) -> Callable[[list[str], str], str
     return token
 
 
-def role_row(server: LiveServer, role_id: int) -> list[tuple]:
+def role_row(server: Server, role_id: int) -> list[tuple]:
     return server.query("SELECT name, title, permissions_json FROM role WHERE id = ?", role_id)
 
 
-def user_roles(server: LiveServer, uid: int) -> list[tuple]:
+def user_roles(server: Server, uid: int) -> list[tuple]:
     return server.query("SELECT role_id FROM user_role WHERE uid = ? ORDER BY role_id", uid)
 
 
@@ -121,7 +121,7 @@ CASES: list[tuple[str, str, list[str], str, Any, Any, Any]] = [
 @pytest.mark.parametrize("case, version, holds, action, target, change, expected", CASES,
                          ids=[case[0] for case in CASES])
 def test_callers_change_only_what_they_could_grant(
-        server: LiveServer, client: Client, caller: Any, make_user: Any, make_role: Any, case: str, version: str,
+        server: Server, client: Client, caller: Any, make_user: Any, make_role: Any, case: str, version: str,
         holds: list[str], action: str, target: Any, change: Any, expected: Any) -> None:
     token = caller(holds, version)
     if action == "assign":
@@ -145,7 +145,7 @@ def test_callers_change_only_what_they_could_grant(
 @pytest.mark.parametrize("version", ["v1", "v2"])
 @pytest.mark.parametrize("change", [{"title": "Mine"}, {"title": "Administrator"}, {"permissions": ["*"]}, {}],
                          ids=["retitle", "same title", "same permissions", "nothing"])
-def test_builtin_role_is_frozen_title_included(server: LiveServer, client: Client, root: dict[str, Any],
+def test_builtin_role_is_frozen_title_included(server: Server, client: Client, root: dict[str, Any],
                                                version: str, change: dict[str, Any]) -> None:
     before = role_row(server, 1)
     refused(call(client, version, "update", {"id": 1, **change}, root[version]), version, ROLE_PROTECTED)
@@ -158,7 +158,7 @@ BAD_TITLES = ["tab\there", "two\nlines", "bell\x07", "del\x7f", "csi\x9b", "\x1b
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
 @pytest.mark.parametrize("title", BAD_TITLES, ids=[repr(title)[:16] for title in BAD_TITLES])
-def test_titles_are_plain_text_of_1_to_64(server: LiveServer, client: Client, root: dict[str, Any],
+def test_titles_are_plain_text_of_1_to_64(server: Server, client: Client, root: dict[str, Any],
                                           make_role: Any, version: str, title: str) -> None:
     name = unique("t")
     refused(call(client, version, "create", {"name": name, "title": title, "permissions": []}, root[version]),

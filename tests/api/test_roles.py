@@ -14,8 +14,8 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
-from tests.support import Client, LiveServer, expect_error, expect_ok
+from tests.conftest import PASSWORD, Server, serving
+from tests.support import Client, expect_error, expect_ok
 
 ACTIONS = ("list", "create", "update", "delete", "assign", "user")
 VERSIONS = ("v1", "v2")
@@ -86,7 +86,7 @@ def assert_role(role: Any, *, name: str | None = None, title: str | None = None,
 
 
 @pytest.fixture(scope="module")
-def admin(server: LiveServer) -> dict[str, Any]:
+def admin(server: Server) -> dict[str, Any]:
     """An administrator made by `user:create --admin`, logged in with a JWT."""
     account = "boss"
     uid = server.create_user(account, "13900000001", PASSWORD, admin=True)
@@ -95,13 +95,13 @@ def admin(server: LiveServer) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def admin_md5(server: LiveServer, admin: dict[str, Any]) -> str:
+def admin_md5(server: Server, admin: dict[str, Any]) -> str:
     """The administrator's md5 token (v1 /login)."""
     return md5_login(Client(server.url), admin["account"])
 
 
 @pytest.fixture
-def plain(server: LiveServer) -> dict[str, Any]:
+def plain(server: Server) -> dict[str, Any]:
     """A fresh user without roles, logged in with a JWT."""
     account = unique("plain")
     uid = server.create_user(account, unique_phone(), PASSWORD)
@@ -110,7 +110,7 @@ def plain(server: LiveServer) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def nobody(server: LiveServer) -> dict[str, Any]:
+def nobody(server: Server) -> dict[str, Any]:
     """A user who is never given a role, with a JWT and an md5 token."""
     uid = server.create_user("nobody", "13900000002", PASSWORD)
     client = Client(server.url)
@@ -209,7 +209,7 @@ def test_test_route_and_md5_status_show_the_roles_the_database_has_now(
     assert expect_ok(client.post("/v2/test", {}, token=plain["token"]), "v2")["rid"] == remaining
 
 
-def test_grant_use_revoke_via_command_v1(server: LiveServer, client: Client, admin_md5: str,
+def test_grant_use_revoke_via_command_v1(server: Server, client: Client, admin_md5: str,
                                          plain: dict[str, Any], role_factory: Any) -> None:
     role = role_factory(["role/list"])
     token = md5_login(client, plain["account"])
@@ -720,13 +720,12 @@ def test_md5_token_status_reports_current_roles(client: Client, admin: dict[str,
 
 
 @pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime2"), workers=2)
-    yield live
-    live.stop()
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "runtime2", live=True, workers=2) as server:
+        yield server
 
 
-def test_revocation_holds_in_every_worker(two_workers: LiveServer) -> None:
+def test_revocation_holds_in_every_worker(two_workers: Server) -> None:
     server = two_workers
     client = Client(server.url)
     server.create_user("chief", "13600000001", PASSWORD, admin=True)

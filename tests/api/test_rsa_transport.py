@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from client import ApiError, LoginApiClient
 from tests.api.lifecycle import FAST, LOGIN_FAILED, jwt_login, new_phone, password_user
+from tests.conftest import Server, serving
 from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, sms_code
 
 INVALID = (60038, 50024, 400)
@@ -41,13 +42,12 @@ def sealed(key: dict[str, Any], password: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("rsa"), LOGIN_CAPTCHA_AFTER=100, LOGIN_LOCK_AFTER=100, **FAST)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "rsa", LOGIN_CAPTCHA_AFTER=100, LOGIN_LOCK_AFTER=100, **FAST) as live:
+        yield live
 
 
-def test_the_key_is_published_made_once_and_audited(server: LiveServer, client: Client) -> None:
+def test_the_key_is_published_made_once_and_audited(server: Server, client: Client) -> None:
     v2, v1 = fetch_key(client), fetch_key(client, "v1")
     assert set(v2) == {"kid", "alg", "public_key", "expires_at"} and v1 == v2
     assert v2["alg"] == "RSA-OAEP-256"
@@ -62,7 +62,7 @@ def test_the_key_is_published_made_once_and_audited(server: LiveServer, client: 
     assert "PRIVATE" not in stored and not stored.startswith("MII")
 
 
-def test_login_with_an_encrypted_password_v1_and_v2(server: LiveServer, client: Client) -> None:
+def test_login_with_an_encrypted_password_v1_and_v2(server: Server, client: Client) -> None:
     me = password_user(server, client)
     key = fetch_key(client)
     expect_ok(client.post("/login/jwt/get", {"account": me["account"], "pwd": sealed(key, me["password"])}), "v2")
@@ -76,7 +76,7 @@ def test_login_with_an_encrypted_password_v1_and_v2(server: LiveServer, client: 
     jwt_login(client, me["account"], me["password"])
 
 
-def test_register_and_change_with_encrypted_passwords(server: LiveServer, client: Client) -> None:
+def test_register_and_change_with_encrypted_passwords(server: Server, client: Client) -> None:
     key = fetch_key(client)
     phone, account = new_phone("1390"), f"rsa{new_phone()[-6:]}"
     params = {"account": account, "phone": phone, "code": sms_code(client, phone),
@@ -89,7 +89,7 @@ def test_register_and_change_with_encrypted_passwords(server: LiveServer, client
     jwt_login(client, account, "new_pass_2")
 
 
-def test_length_rules_apply_to_the_decrypted_password(server: LiveServer, client: Client) -> None:
+def test_length_rules_apply_to_the_decrypted_password(server: Server, client: Client) -> None:
     key = fetch_key(client)
     phone = new_phone("1391")
     params = {"account": f"short{phone[-6:]}", "phone": phone, "code": sms_code(client, phone),
@@ -100,7 +100,7 @@ def test_length_rules_apply_to_the_decrypted_password(server: LiveServer, client
     expect_ok(client.post("/login/jwt/get", {"account": me["account"], "pwd": sealed(key, me["password"])}), "v2")
 
 
-def test_bad_encrypted_fields_are_one_error(server: LiveServer, client: Client) -> None:
+def test_bad_encrypted_fields_are_one_error(server: Server, client: Client) -> None:
     me = password_user(server, client)
     key = fetch_key(client)
     good = ciphertext(key, me["password"])
@@ -132,7 +132,7 @@ def ciphertext_of_bytes(key: dict[str, Any], data: bytes) -> bytes:
     return public.encrypt(data, OAEP)
 
 
-def test_rotation_keeps_the_old_key_for_a_day(server: LiveServer, client: Client) -> None:
+def test_rotation_keeps_the_old_key_for_a_day(server: Server, client: Client) -> None:
     me = password_user(server, client)
     old = fetch_key(client)
     old_value = sealed(old, me["password"])
@@ -151,6 +151,7 @@ def test_rotation_keeps_the_old_key_for_a_day(server: LiveServer, client: Client
 
 
 def test_rsa_only_refuses_plain_passwords(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A live server beside the module's in-process app
     live = LiveServer(tmp_path_factory.mktemp("rsa-only"), PASSWORD_TRANSPORT="rsa", **FAST)
     client = Client(live.url)
     try:
@@ -172,7 +173,7 @@ def test_rsa_only_refuses_plain_passwords(tmp_path_factory: pytest.TempPathFacto
         live.stop()
 
 
-def check_the_client(live: LiveServer, me: dict[str, Any]) -> None:
+def check_the_client(live: Server, me: dict[str, Any]) -> None:
     """The Python client encrypts on its own, and fetches the key again once when its kept one is retired."""
     for version in ("v1", "v2"):
         api = LoginApiClient(live.url, SIGN_SECRET, version=version)
@@ -191,7 +192,7 @@ def check_the_client(live: LiveServer, me: dict[str, Any]) -> None:
     assert api.transport._key["kid"] == fresh["kid"] != kept["kid"]
 
 
-def test_two_instances_share_the_keys(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_two_instances_share_the_keys(server: Server, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Server B, on A's database, decrypts what A's key encrypted, and publishes the same key."""
     url = server.env.get("DATABASE_URL") or f"sqlite:///{server.db_path}"
     b = LiveServer(tmp_path_factory.mktemp("rsa-b"), DATABASE_URL=url, **FAST)

@@ -13,8 +13,8 @@ import requests
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.api import codes
-from tests.conftest import PASSWORD
-from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, make_sign
+from tests.conftest import PASSWORD, Server
+from tests.support import SIGN_SECRET, Client, expect_error, expect_ok, make_sign
 
 # Plain names that sort around `nonce` and `timestamp`, so the nonce has neighbours on both sides.
 NAMES = st.sampled_from(["a", "lang", "mode", "nick", "note", "page", "zone"])
@@ -23,7 +23,7 @@ VALUES = st.text(alphabet="ab1=&", min_size=1, max_size=6)
 
 
 @pytest.fixture(scope="module")
-def token(server: LiveServer, user: dict) -> str:
+def token(server: Server, user: dict) -> str:
     """/v1/test with a bearer token: a cheap signed action whose token is outside the signed parameters."""
     client = Client(server.url)
     data = expect_ok(client.post("/v1/login", {"username": "Foo", "password": PASSWORD}), "v1")
@@ -32,9 +32,11 @@ def token(server: LiveServer, user: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
+def http(server: Server) -> Iterator[requests.Session]:
+    """The server's transport (requests' shape), for requests built by hand."""
+    session = Client(server.url).http
+    yield session
+    session.close()
 
 
 def signed_pairs(params: dict[str, Any]) -> str:
@@ -83,7 +85,7 @@ def send(http: requests.Session, url: str, token: str, params: dict[str, str], s
        variants=st.lists(st.tuples(st.lists(st.booleans(), min_size=12, max_size=12),
                                    st.lists(st.integers(0, 5), min_size=12, max_size=12),
                                    st.lists(st.booleans(), min_size=12, max_size=12)), min_size=1, max_size=5))
-def test_no_rearrangement_is_accepted_twice(server: LiveServer, http: requests.Session, token: str,
+def test_no_rearrangement_is_accepted_twice(server: Server, http: requests.Session, token: str,
                                             extra: dict[str, str], with_nonce: bool,
                                             variants: list[tuple[list[bool], list[int], list[bool]]]) -> None:
     url = f"{server.url}/v1/test"
@@ -102,7 +104,7 @@ def test_no_rearrangement_is_accepted_twice(server: LiveServer, http: requests.S
         assert response.status_code != 200, (params, other, response.text)
 
 
-def test_the_nonce_moved_into_a_neighbouring_value(server: LiveServer, http: requests.Session, token: str) -> None:
+def test_the_nonce_moved_into_a_neighbouring_value(server: Server, http: requests.Session, token: str) -> None:
     """The reported case: `&nonce=N` folded into `lang` signs the same and carries no nonce."""
     url = f"{server.url}/v1/test"
     params = {"lang": "en", "nonce": secrets.token_hex(8), "timestamp": str(int(time.time()))}
@@ -115,7 +117,7 @@ def test_the_nonce_moved_into_a_neighbouring_value(server: LiveServer, http: req
     expect_error(send(http, url, token, folded, sign.upper(), [False] * 2), "v1", *codes.REQUEST_REPLAYED)
 
 
-def test_a_value_moved_into_a_name(server: LiveServer, http: requests.Session, token: str) -> None:
+def test_a_value_moved_into_a_name(server: Server, http: requests.Session, token: str) -> None:
     """`note=a=b` read as the name `note=a`: refused for its name, before any signature is looked at."""
     url = f"{server.url}/v1/test"
     params = {"note": "a=b", "timestamp": str(int(time.time()))}

@@ -10,28 +10,27 @@ import pytest
 import requests
 
 from tests.api import codes
-from tests.conftest import PASSWORD
-from tests.support import SIGN_SECRET, Client, LiveServer, expect_error, expect_ok, make_sign
+from tests.conftest import PASSWORD, Server, serving
+from tests.support import SIGN_SECRET, Client, expect_error, expect_ok, make_sign
 
 VERSIONS = ["v1", "v2"]
 APPS = {"ios": "ios-secret-0123456789", "android": "android-secret-0123456789"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Signing on, with two more apps besides the default one."""
-    live = LiveServer(tmp_path_factory.mktemp("runtime-sign"),
-                      SIGN_APPS=",".join(f"{appid}:{secret}" for appid, secret in APPS.items()))
-    yield live
-    live.stop()
+    apps = ",".join(f"{appid}:{secret}" for appid, secret in APPS.items())
+    with serving(tmp_path_factory, "runtime-sign", SIGN_APPS=apps) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
-def unsigned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime-unsigned"), SIGN_REQUIRED=0)
-    live.create_user("Foo", "13911119999", PASSWORD)
-    yield live
-    live.stop()
+def unsigned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # live: it runs beside the module's in-process app (one in-process app at a time)
+    with serving(tmp_path_factory, "runtime-unsigned", live=True, SIGN_REQUIRED=0) as live:
+        live.create_user("Foo", "13911119999", PASSWORD)
+        yield live
 
 
 def creds(**more: Any) -> dict[str, Any]:
@@ -230,7 +229,7 @@ def test_empty_appid_is_the_default_app(client: Client, user: dict) -> None:
 # -- signing switched off ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_sign_required_0_accepts_unsigned_requests(unsigned_server: LiveServer, version: str) -> None:
+def test_sign_required_0_accepts_unsigned_requests(unsigned_server: Server, version: str) -> None:
     url = f"{unsigned_server.url}/{version}/login"
     body = creds()
     first = requests.post(url, json=body, timeout=30)

@@ -7,17 +7,19 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.lifecycle import FAST, SMS_CODE_WRONG, STILL_VALID, code_for, new_phone, password_user, sms_login
+from tests.conftest import Server, serving
 from tests.support import Client, LiveServer, expect_error, expect_ok, fire, phone_index
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("smslogin"), SMS_VERIFY_ATTEMPTS=3, **FAST)
-    yield live
-    live.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # live: the concurrent sign-ups need requests truly in flight together (and the servers of other
+    # settings below could not run beside an in-process app, so the module stays on live servers)
+    with serving(tmp_path_factory, "smslogin", live=True, SMS_VERIFY_ATTEMPTS=3, **FAST) as live:
+        yield live
 
 
-def test_an_unknown_phone_signs_up_then_logs_in(server: LiveServer, client: Client) -> None:
+def test_an_unknown_phone_signs_up_then_logs_in(server: Server, client: Client) -> None:
     phone = new_phone()
     first = sms_login(client, phone, platform="android")
     assert first["registered"] is True and set(first) == {"jwt", "refresh_jwt", "uid", "registered"}
@@ -33,13 +35,13 @@ def test_an_unknown_phone_signs_up_then_logs_in(server: LiveServer, client: Clie
     expect_error(client.post("/login", {"username": phone, "password": "anything"}), "v2", 60001, 50006, 401)
 
 
-def test_an_existing_user_logs_in_by_sms(server: LiveServer, client: Client) -> None:
+def test_an_existing_user_logs_in_by_sms(server: Server, client: Client) -> None:
     user = password_user(server, client)
     pair = sms_login(client, user["phone"])
     assert (pair["uid"], pair["registered"]) == (user["uid"], False)
 
 
-def test_a_code_of_another_scene_is_wrong_and_stays_usable(server: LiveServer, client: Client) -> None:
+def test_a_code_of_another_scene_is_wrong_and_stays_usable(server: Server, client: Client) -> None:
     phone = new_phone()
     code = code_for(client, phone, "register")
     expect_error(client.post("/login/sms", {"phone": phone, "code": code}), "v2", *SMS_CODE_WRONG)
@@ -75,7 +77,7 @@ def test_a_used_code_is_spent(client: Client) -> None:
     expect_error(client.post("/v1/login/sms", {"phone": phone, "code": code}), "v1", *SMS_CODE_WRONG)
 
 
-def test_an_expired_code_is_wrong(server: LiveServer, client: Client) -> None:
+def test_an_expired_code_is_wrong(server: Server, client: Client) -> None:
     phone = new_phone()
     code = code_for(client, phone, "login")
     server.query("UPDATE sms_code SET expire_at = 1 WHERE phone = ?", phone_index(phone))
@@ -83,7 +85,7 @@ def test_an_expired_code_is_wrong(server: LiveServer, client: Client) -> None:
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone_index(phone)) == [(0,)]
 
 
-def test_wrong_tries_burn_the_code(server: LiveServer, client: Client) -> None:
+def test_wrong_tries_burn_the_code(server: Server, client: Client) -> None:
     phone = new_phone()
     code = code_for(client, phone, "login")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -93,7 +95,7 @@ def test_wrong_tries_burn_the_code(server: LiveServer, client: Client) -> None:
     assert server.query("SELECT COUNT(*) FROM users WHERE phone = ?", phone_index(phone)) == [(0,)]
 
 
-def test_a_reset_code_for_an_unknown_phone_answers_as_sent_and_sends_nothing(server: LiveServer,
+def test_a_reset_code_for_an_unknown_phone_answers_as_sent_and_sends_nothing(server: Server,
                                                                              client: Client) -> None:
     phone = new_phone()
     for version in ("v2", "v1"):
@@ -116,7 +118,7 @@ def test_change_phone_codes_need_a_login(client: Client) -> None:
     expect_error(client.post("/login/send/sms", {"phone": new_phone(), "scene": "admin"}), "v2", 60006, 9906, 400)
 
 
-def test_concurrent_sign_ups_with_one_code_make_one_account(server: LiveServer, client: Client) -> None:
+def test_concurrent_sign_ups_with_one_code_make_one_account(server: Server, client: Client) -> None:
     phone = new_phone()
     code = code_for(client, phone, "login")
     answers = fire(server.url, [("/login/sms", {"phone": phone, "code": code})] * 8)

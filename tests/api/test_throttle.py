@@ -1,4 +1,5 @@
-"""Per-address limits and SMS limits against live two-worker servers (SPEC §3, §6, §8; issue 5).
+"""Per-address limits and SMS limits (SPEC §3, §6, §8; issue 5); the parallel bursts against live
+two-worker servers, so a limit counted per worker, or overshot by a race, shows.
 
 Each limit answers HTTP 429 with its own code, a `Retry-After` header in whole seconds, `data`
 {} (v1) / [] (v2) and nothing about the account. The tests connect from 127.0.0.1, which is not
@@ -19,7 +20,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import Client, LiveServer, expect_error, expect_ok, fire, phone_index
+from tests.conftest import Server
+from tests.inprocess import InProcessServer
+from tests.support import Client, LiveServer, assert_live, expect_error, expect_ok, fire, phone_index
 
 ANSWER = "ABCD"
 PASSWORD = "right_pass_1"
@@ -45,17 +48,20 @@ def new_phone() -> str:
 
 
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    started: list[LiveServer] = []
+def start(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """start(**settings): a server in this process; start(live=True, …): a two-worker `python server.py`,
+    for the parallel bursts (requests truly in flight together, landing on both workers)."""
+    started: list[Server] = []
 
-    def _start(**settings: Any) -> LiveServer:
-        live = LiveServer(tmp_path / f"runtime{len(started)}", workers=2, **{**BASE, **settings})
-        started.append(live)
-        return live
+    def _start(*, live: bool = False, **settings: Any) -> Server:
+        runtime, settings = tmp_path / f"runtime{len(started)}", {**BASE, **settings}
+        server = LiveServer(runtime, workers=2, **settings) if live else InProcessServer(runtime, **settings)
+        started.append(server)
+        return server
 
     yield _start
-    for live in started:
-        live.stop()
+    for server in started:
+        server.stop()
 
 
 def xff(address: str | None) -> dict[str, str]:
@@ -167,7 +173,7 @@ def test_sms_limit_counts_only_sends_that_happen(start) -> None:
 
 
 def test_sms_send_limit_is_not_overshot_by_a_parallel_burst(start) -> None:
-    server = start(SMS_IP_LIMIT=2)
+    server = start(live=True, SMS_IP_LIMIT=2)
     jobs = [("/v2/login/send/sms", {"phone": new_phone()}) for _ in range(12)]
     answers = fire(server.url, jobs)
     assert sorted(r.status_code for r in answers) == [200] * 2 + [429] * 10, [r.text for r in answers]
@@ -258,7 +264,7 @@ def test_login_limit_holds_against_a_parallel_burst(start) -> None:
     """30 parallel failures from one address against a limit of 3: only 3 passwords are checked, the
     rest are 429 (as the SMS limit does with its atomic count). Real password hashing cost here, as in
     production, so the requests really overlap."""
-    server = start(LOGIN_IP_LIMIT=3, PASSWORD_TIME_COST=2, PASSWORD_MEMORY_COST=19456)
+    server = start(live=True, LOGIN_IP_LIMIT=3, PASSWORD_TIME_COST=2, PASSWORD_MEMORY_COST=19456)
     jobs = [("/v1/login", {"username": f"nobody{i}", "password": "wrong_pass_1"}) for i in range(30)]
     answers = fire(server.url, jobs)
     codes = [r.status_code for r in answers]
@@ -274,7 +280,7 @@ def test_sms_verify_limit_holds_against_a_parallel_burst(start) -> None:
     """30 parallel wrong codes from one address against a limit of 3: 3 are judged wrong, 27 refused
     before any work. Real password hashing (registration hashes before it looks at the code), so the
     tries overlap; counting after the verdict let every try in flight through."""
-    server = start(SMS_VERIFY_IP_LIMIT=3, PASSWORD_TIME_COST=2, PASSWORD_MEMORY_COST=19456)
+    server = start(live=True, SMS_VERIFY_IP_LIMIT=3, PASSWORD_TIME_COST=2, PASSWORD_MEMORY_COST=19456)
     jobs = [("/v2/login/register", {"account": f"burst{i}", "password": PASSWORD,
                                     "password_confirmation": PASSWORD, "phone": new_phone(), "code": "123456"})
             for i in range(30)]
@@ -379,7 +385,8 @@ def test_four_wrong_tries_leave_the_code_usable(start) -> None:
 
 
 def test_parallel_wrong_tries_all_count_toward_burning_the_code(start) -> None:
-    server = start()
+    server = start(live=True)
+    assert_live(server.url)
     phone = new_phone()
     code = sent_code(Client(server.url), phone)
     with ThreadPoolExecutor(8) as pool:

@@ -12,15 +12,14 @@ import pytest
 import requests
 
 from tests.api import codes
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, serving
 from tests.support import SIGN_SECRET, LiveServer, expect_error, expect_ok, make_sign
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("runtime-workers"), workers=2)
-    yield live
-    live.stop()
+    with serving(tmp_path_factory, "runtime-workers", live=True, workers=2) as live:
+        yield live
 
 
 def signed_post(url: str, params: dict, headers: dict | None = None) -> requests.Response:

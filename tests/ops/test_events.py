@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import Server
+from tests.inprocess import InProcessServer
 from tests.ops.helpers import wait_for
 from tests.ops.webhook_receiver import Receiver
 from tests.support import Client, LiveServer, free_port
@@ -17,15 +19,18 @@ FAST = dict(WEBHOOK_SECRET=SECRET, WEBHOOK_TIMEOUT=0.3, WEBHOOK_RETRY_MIN=0.05, 
             EVENTS_POLL=0.05, EVENTS_LEASE_TTL=1.0)
 
 
-def start(runtime: Path, url: str, **settings: Any) -> LiveServer:
-    return LiveServer(runtime, WEBHOOK_URL=url, **{**FAST, **settings})
+def start(runtime: Path, url: str, *, live: bool = False, **settings: Any) -> Server:
+    """A server whose consumer posts to `url`: in this process, or `python server.py` (`live`) where
+    the test kills it or runs two instances."""
+    kind = LiveServer if live else InProcessServer
+    return kind(runtime, WEBHOOK_URL=url, **{**FAST, **settings})
 
 
-def login(server: LiveServer, password: str = PASSWORD, username: str = "alice") -> int:
+def login(server: Server, password: str = PASSWORD, username: str = "alice") -> int:
     return Client(server.url).post("/v2/login", {"username": username, "password": password}).json()["code"]
 
 
-def shared_storage(server: LiveServer) -> dict[str, str]:
+def shared_storage(server: Server) -> dict[str, str]:
     """The settings that put a second server on the first one's database (and Redis)."""
     return {k: server.env[k] for k in ("DATABASE_URL", "REDIS_URL", "REDIS_PREFIX") if k in server.env}
 
@@ -84,7 +89,7 @@ def test_a_consumer_killed_mid_delivery_loses_nothing(tmp_runtime: Path) -> None
     receiver.mode = "hang"  # every delivery stays in flight until the test releases it
     # A delivery may take 2 s here, so the kill surely falls inside the first one.
     slow = dict(WEBHOOK_TIMEOUT=2.0, EVENTS_LEASE_TTL=4.5)
-    first = start(tmp_runtime, receiver.url, **slow)
+    first = start(tmp_runtime, receiver.url, live=True, **slow)
     second = None
     try:
         first.create_user("alice", PHONE, PASSWORD)
@@ -96,7 +101,7 @@ def test_a_consumer_killed_mid_delivery_loses_nothing(tmp_runtime: Path) -> None
         receiver.mode = "ok"
         receiver.release()  # the hung request is answered 500, to nobody
         assert receiver.accepted == [] and len(receiver.attempts) == 1
-        second = start(tmp_runtime, receiver.url, **slow, **shared_storage(first))
+        second = start(tmp_runtime, receiver.url, live=True, **slow, **shared_storage(first))
         wait_for(lambda: len(receiver.accepted) == 3)
         ids = receiver.ids()
         assert ids == sorted(ids) and len(set(ids)) == 3
@@ -110,8 +115,8 @@ def test_a_consumer_killed_mid_delivery_loses_nothing(tmp_runtime: Path) -> None
 
 def test_two_instances_deliver_one_at_a_time_in_order(tmp_runtime: Path) -> None:
     receiver = Receiver(SECRET, delay=0.03)  # a slow receiver, so two senders would overlap
-    first = start(tmp_runtime, receiver.url)
-    second = start(tmp_runtime, receiver.url, **shared_storage(first))
+    first = start(tmp_runtime, receiver.url, live=True)
+    second = start(tmp_runtime, receiver.url, live=True, **shared_storage(first))
     try:
         first.create_user("alice", PHONE, PASSWORD)
         for i in range(8):

@@ -5,24 +5,29 @@ from pathlib import Path
 
 import requests
 
+from tests.inprocess import InProcessServer
 from tests.ops.helpers import Relay
-from tests.support import TEST_BACKEND, LiveServer, create_database, drop_database
+from tests.support import TEST_BACKEND, Client, LiveServer, create_database, drop_database
 
 
 def test_health_and_ready_answer_unsigned(tmp_runtime: Path) -> None:
-    live = LiveServer(tmp_runtime)
+    server = InProcessServer(tmp_runtime)
     try:
-        health = requests.get(live.url + "/health", timeout=5)
+        client = Client(server.url)
+        health = client.raw("GET", "/health")
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         assert health.headers["content-type"] == "application/json"
         assert len(health.headers["x-request-id"]) == 16
-        ready = requests.get(live.url + "/ready", timeout=5)
+        ready = client.raw("GET", "/ready")
         assert ready.status_code == 200 and ready.json() == {"status": "ready"}
         # GET only: a POST is the default version's 405 envelope.
-        post = requests.post(live.url + "/health", timeout=5)
+        post = client.raw("POST", "/health")
         assert post.status_code == 405 and post.json()["code"] == 9905
     finally:
-        live.stop()
+        server.stop()
+
+
+# The stores taken away below are outages of a running `python server.py`: those servers stay live.
 
 
 def test_ready_is_503_when_the_cache_is_away(tmp_runtime: Path) -> None:

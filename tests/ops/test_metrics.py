@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import Server, serving
 from tests.ops.helpers import samples, value, wait_for
 from tests.support import Client, LiveServer
 
@@ -15,15 +16,14 @@ OUTSIDE = {"X-Forwarded-For": "203.0.113.7"}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # The test's loopback connection is a trusted proxy, so X-Forwarded-For makes it an outside client.
-    server = LiveServer(tmp_path_factory.mktemp("runtime"), TRUSTED_PROXIES="127.0.0.1", METRICS_TOKEN=TOKEN)
-    yield server
-    server.stop()
+    with serving(tmp_path_factory, "runtime", TRUSTED_PROXIES="127.0.0.1", METRICS_TOKEN=TOKEN) as server:
+        yield server
 
 
-def test_loopback_reads_the_metrics(live: LiveServer) -> None:
-    response = requests.get(live.url + "/metrics", timeout=5)
+def test_loopback_reads_the_metrics(server: Server) -> None:
+    response = Client(server.url).raw("GET", "/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
     assert "# TYPE login_api_requests_total counter" in response.text
@@ -31,28 +31,28 @@ def test_loopback_reads_the_metrics(live: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer "])
-def test_an_outside_address_without_the_token_gets_404(live: LiveServer, authorization: str | None) -> None:
+def test_an_outside_address_without_the_token_gets_404(server: Server, authorization: str | None) -> None:
     headers = dict(OUTSIDE, **({"Authorization": authorization} if authorization else {}))
-    response = requests.get(live.url + "/metrics", headers=headers, timeout=5)
+    response = Client(server.url).raw("GET", "/metrics", headers=headers)
     assert response.status_code == 404
     assert response.json()["code"] == 9904  # the same answer as a path that does not exist
     assert "login_api" not in response.text
 
 
-def test_an_outside_address_with_the_token_reads_them(live: LiveServer) -> None:
-    response = requests.get(live.url + "/metrics", headers=dict(OUTSIDE, Authorization=f"Bearer {TOKEN}"), timeout=5)
+def test_an_outside_address_with_the_token_reads_them(server: Server) -> None:
+    response = Client(server.url).raw("GET", "/metrics", headers=dict(OUTSIDE, Authorization=f"Bearer {TOKEN}"))
     assert response.status_code == 200 and "login_api_requests_total" in response.text
 
 
-def test_routes_are_counted_by_pattern_and_logins_by_outcome(live: LiveServer) -> None:
-    client = Client(live.url)
-    before = samples(requests.get(live.url + "/metrics", timeout=5).text)
+def test_routes_are_counted_by_pattern_and_logins_by_outcome(server: Server) -> None:
+    client = Client(server.url)
+    before = samples(client.raw("GET", "/metrics").text)
     for path in ("/v2/test", "/V2/Test", "/test"):
         assert client.post(path).status_code == 401  # no token: counted under the route's pattern
     for path in ("/v2/no-such-thing", "/v2/a/b/c/d", "/wp-login.php"):
         assert client.post(path).status_code == 404
     assert client.post("/v2/login/jwt/get", {"account": "nobody", "pwd": "wrong_123"}).json()["code"] == 50006
-    found = samples(requests.get(live.url + "/metrics", timeout=5).text)
+    found = samples(client.raw("GET", "/metrics").text)
 
     def grew(name: str, **labels: str) -> float:
         return value(found, name, **labels) - value(before, name, **labels)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
+from tests.conftest import Server, serving
 from tests.support import Client, LiveServer
 from tests.unit.test_exception_handle import boom_app, call  # noqa: F401 - the fixture: an app whose action raises
 
@@ -16,36 +16,38 @@ PHONE = "13800138123"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("runtime"), LOG_LEVEL="info")
-    yield server
-    server.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # live: test_60004 builds an app of its own in this process, which would take the database of an
+    # in-process server from under it (one in-process app at a time)
+    with serving(tmp_path_factory, "runtime", live=True, LOG_LEVEL="info") as server:
+        yield server
 
 
 @pytest.mark.parametrize("given", ["abc-123_X.y", "a" * 64])
-def test_a_safe_request_id_is_echoed(live: LiveServer, given: str) -> None:
-    for response in (requests.get(live.url + "/health", headers={"X-Request-Id": given}, timeout=5),
-                     Client(live.url).post("/v2/test", headers={"X-Request-Id": given}),
-                     requests.post(live.url + "/v1/no/such/route", headers={"X-Request-Id": given}, timeout=5)):
+def test_a_safe_request_id_is_echoed(server: Server, given: str) -> None:
+    client = Client(server.url)
+    for response in (client.raw("GET", "/health", headers={"X-Request-Id": given}),
+                     client.post("/v2/test", headers={"X-Request-Id": given}),
+                     client.raw("POST", "/v1/no/such/route", headers={"X-Request-Id": given})):
         assert response.headers["x-request-id"] == given
 
 
 @pytest.mark.parametrize("given", ["", "a" * 65, "has space", "semi;colon", "ü", "a/b"])
-def test_an_unsafe_request_id_is_replaced(live: LiveServer, given: str) -> None:
-    response = Client(live.url).post("/v2/test", headers={"X-Request-Id": given.encode("utf-8")})  # type: ignore[dict-item]
+def test_an_unsafe_request_id_is_replaced(server: Server, given: str) -> None:
+    response = Client(server.url).post("/v2/test", headers={"X-Request-Id": given.encode("utf-8")})  # type: ignore[dict-item]
     generated = response.headers["x-request-id"]
     assert generated != given and len(generated) == 16 and int(generated, 16) >= 0
 
 
-def test_every_request_gets_its_own_id(live: LiveServer) -> None:
-    ids = {requests.get(live.url + "/health", timeout=5).headers["x-request-id"] for _ in range(5)}
+def test_every_request_gets_its_own_id(server: Server) -> None:
+    ids = {Client(server.url).raw("GET", "/health").headers["x-request-id"] for _ in range(5)}
     assert len(ids) == 5
 
 
-def test_the_request_id_is_in_the_log_lines_of_the_request(live: LiveServer) -> None:
-    response = Client(live.url).post("/v2/login/send/sms", {"phone": PHONE}, headers={"X-Request-Id": "sms-req-42"})
+def test_the_request_id_is_in_the_log_lines_of_the_request(server: Server) -> None:
+    response = Client(server.url).post("/v2/login/send/sms", {"phone": PHONE}, headers={"X-Request-Id": "sms-req-42"})
     assert response.json()["code"] == 200
-    lines = [line for line in live.log().splitlines() if "SMS (log driver" in line]
+    lines = [line for line in server.log().splitlines() if "SMS (log driver" in line]
     assert lines and "[sms-req-42]" in lines[-1]
 
 
