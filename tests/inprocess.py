@@ -160,6 +160,9 @@ class InProcessServer:
         return query_database(self.backend, self.runtime / "app.db", self.database_name, sql, *params)
 
     def stop(self) -> None:
+        """Shut the app down (lifespan), close its database and Auth; a second call does nothing."""
+        if self.url not in TRANSPORTS:
+            return
         TRANSPORTS.pop(self.url, None)
         with contextlib.suppress(Exception):
             self.client.__exit__(None, None, None)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from app.common import app_state
@@ -142,7 +142,7 @@ def test_both_apps_at_once_from_threads_and_on_one_event_loop(apps: tuple[App, A
     assert done == [("alice", PHONE_A), ("bob", PHONE_B)] * 6
 
     # On one event loop: requests to both apps interleave at every await (and each db_write's thread hop).
-    async def signed(client: httpx.AsyncClient, app: App, path: str, params: dict[str, Any],
+    async def signed(client: httpx2.AsyncClient, app: App, path: str, params: dict[str, Any],
                      token: str | None = None) -> dict[str, Any]:
         params = {**params, "timestamp": int(time.time()), "nonce": secrets.token_hex(8)}
         headers = {"sign": make_sign(params, app.keys["SIGN_SECRET"])}
@@ -155,8 +155,8 @@ def test_both_apps_at_once_from_threads_and_on_one_event_loop(apps: tuple[App, A
     async def interleaved() -> list[tuple[str, str]]:
         clients = {}
         for app in (a, b):
-            transport = httpx.ASGITransport(app=app.server.app, client=("127.0.0.1", 50000))
-            clients[app] = httpx.AsyncClient(transport=transport, base_url="http://test")
+            transport = httpx2.ASGITransport(app=app.server.app, client=("127.0.0.1", 50000))
+            clients[app] = httpx2.AsyncClient(transport=transport, base_url="http://test")
 
         async def one(app: App, account: str) -> tuple[str, str]:
             got = await signed(clients[app], app, "/v2/login/jwt/get", {"account": account, "pwd": PASSWORD})
