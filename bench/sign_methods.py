@@ -12,6 +12,7 @@ SHA instructions (SHA-NI), so callgrind counts SHA-256 at several times its real
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -22,12 +23,14 @@ INPROC = Path(__file__).resolve().parent / "inproc.py"
 METHODS = ("md5", "hmac-sha256")
 
 
-def cpu_per_request(method: str, requests: int, settings: list[str], inproc: Path = INPROC) -> float:
-    """µs of CPU per signed request, as one run of bench/inproc.py reports it."""
+def cpu_per_request(method: str, requests: int, settings: list[str], inproc: Path = INPROC, seed: int = 0) -> float:
+    """µs of CPU per signed request, as one run of bench/inproc.py reports it (string hashing seeded:
+    a process's hash seed moves its figure by several %, so both methods of a round get the same)."""
     command = [sys.executable, str(inproc), "--requests", str(requests), "--sign-method", method]
     for setting in settings:
         command += ["--setting", setting]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     found = re.search(r"([\d.]+) µs CPU each", done.stdout)
     if found is None:
         raise RuntimeError(f"no figure in bench/inproc.py's output:\n{done.stdout}{done.stderr}")
@@ -47,7 +50,7 @@ def main(argv: list[str]) -> int:
         order = METHODS if round_number % 2 == 0 else METHODS[::-1]
         for method in order:
             inproc = args.tree / "bench" / "inproc.py"
-            figures[method].append(cpu_per_request(method, args.requests, args.setting, inproc))
+            figures[method].append(cpu_per_request(method, args.requests, args.setting, inproc, round_number))
         print(f"round {round_number + 1}: " + ", ".join(f"{m} {figures[m][-1]:.1f} µs" for m in METHODS), flush=True)
     medians = {method: statistics.median(values) for method, values in figures.items()}
     ratios = sorted(h / m for m, h in zip(figures["md5"], figures["hmac-sha256"], strict=True))
