@@ -101,6 +101,10 @@ class EventConsumer:
         self.holder = f"{socket.gethostname()[:48]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._ttl_ms = int(settings.EVENTS_LEASE_TTL * 1000)
         self._task: asyncio.Task | None = None
+        # Set by stop() before it cancels: a cancellation that a step swallows (Python 3.11's
+        # asyncio.wait_for could, when its future finished at the same moment) must not keep the
+        # loop going, or the app's shutdown waits for it forever.
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -108,6 +112,7 @@ class EventConsumer:
     async def stop(self) -> None:
         if self._task is None:
             return
+        self._stopping = True
         self._task.cancel()
         try:
             await self._task
@@ -121,7 +126,7 @@ class EventConsumer:
     async def _run(self) -> None:
         settings = self.settings
         wait = settings.WEBHOOK_RETRY_MIN
-        while True:
+        while not self._stopping:
             try:
                 if not await db_write(take_lease, self.holder, self._ttl_ms, self.clock.millis()):
                     await asyncio.sleep(settings.EVENTS_POLL)
@@ -142,6 +147,8 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the database may be away; the events wait in the outbox
+                if self._stopping:
+                    return
                 log.exception("event consumer: retrying in %.1fs", settings.EVENTS_POLL)
                 await asyncio.sleep(settings.EVENTS_POLL)
 
@@ -154,8 +161,9 @@ class EventConsumer:
         timeout = self.settings.WEBHOOK_TIMEOUT
         try:
             # In a thread, so the service's own requests go on meanwhile; abandoned after the timeout.
-            status = await asyncio.wait_for(anyio.to_thread.run_sync(
-                _post, self.settings.WEBHOOK_URL, body, headers, timeout, abandon_on_cancel=True), timeout)
+            async with asyncio.timeout(timeout):  # unlike wait_for in 3.11, never swallows a cancellation
+                status = await anyio.to_thread.run_sync(
+                    _post, self.settings.WEBHOOK_URL, body, headers, timeout, abandon_on_cancel=True)
         except TimeoutError:
             return f"no answer in {timeout}s"
         except Exception as exc:  # noqa: BLE001 - refused, reset, DNS…: all retried
@@ -166,7 +174,7 @@ class EventConsumer:
         """Wait before a retry, renewing the lease meanwhile, so the order is kept by one holder."""
         deadline = time.monotonic() + seconds
         step = self.settings.EVENTS_LEASE_TTL / 3
-        while (left := deadline - time.monotonic()) > 0:
+        while not self._stopping and (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(step, left))
             if not await db_write(take_lease, self.holder, self._ttl_ms, self.clock.millis()):
                 return

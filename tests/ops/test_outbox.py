@@ -1,6 +1,7 @@
 """The outbox and the lease, in-process on SQLite: an event exists only with its change; one holder."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from app.common.database import write_transaction
 from app.model.base import db
 from app.model.event_outbox import EventOutbox
 from app.service import events
-from app.service.event_consumer import release_lease, take_lease
+from app.service.event_consumer import EventConsumer, release_lease, take_lease
 from tests.support import JWT_SECRET, SIGN_SECRET
 
 
@@ -61,6 +62,45 @@ def test_one_holder_at_a_time_and_a_dead_ones_lease_is_taken_over(outbox: None) 
     assert not take("a")
     release_lease("b")    # b shuts down: a takes over at once
     assert take("a")
+
+
+class SwallowingConsumer(EventConsumer):
+    """Its delivery turns the first cancellation into a success, as Python 3.11's asyncio.wait_for could
+    when the future it waited on finished at the same moment (what hung an app's shutdown in tests)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.delivering = asyncio.Event()
+        self.swallowed = 0
+
+    async def deliver(self, event: EventOutbox) -> str | None:
+        self.delivering.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed += 1
+        return None
+
+
+def test_stop_ends_the_consumer_even_when_a_step_swallows_its_cancellation(outbox: None) -> None:
+    with write_transaction():
+        events.emit("role.changed", {"action": "delete", "role_id": 7, "by": 1})
+
+    async def start_then_stop() -> tuple[bool, int]:
+        consumer = SwallowingConsumer(current().settings)
+        consumer.start()
+        await asyncio.wait_for(consumer.delivering.wait(), 10)
+        stopping = asyncio.ensure_future(consumer.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=10)  # not wait_for: it would cancel stop() itself
+        if stopping not in done:  # the loop went on after the swallowed cancellation: end it, then fail
+            assert consumer._task is not None
+            consumer._task.cancel()
+            await asyncio.wait({stopping}, timeout=10)
+        return stopping in done, consumer.swallowed
+
+    assert asyncio.run(start_then_stop()) == (True, 1), "stop() did not end the consumer"
 
 
 @pytest.mark.parametrize("phone, masked", [("13911112222", "139****2222"), ("", ""), (None, None), ("12345", "****")])
