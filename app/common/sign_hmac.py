@@ -36,7 +36,7 @@ def canonical_query(query_string: str) -> str:
 def canonical_request(method: str, path: str, query_string: str, content_type: str, authorization: str,
                       body: bytes) -> str:
     """Step 1: the request as the signature covers it, lines joined by newlines."""
-    # One f-string: this runs on every HMAC-signed request (bench/hmac_vs_md5.py).
+    # One f-string: this runs on every HMAC-signed request (bench/sign_methods.py).
     query = canonical_query(query_string) if query_string else ""
     return (f"{method.upper()}\n{path}\n{query}\ncontent-type:{content_type.strip()}\n"
             f"authorization:{authorization.strip()}\n{_sha256(body).hexdigest()}")
