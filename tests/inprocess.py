@@ -33,6 +33,7 @@ from tests.support import (
     SIGN_SECRET,
     TEST_BACKEND,
     TEST_REDIS,
+    ServerFace,
     create_database,
     drop_database,
     server_env,
@@ -70,7 +71,7 @@ class RequestsShape:
         """Sessions are closed by their users; the app's client is closed by the server's stop()."""
 
 
-class InProcessServer:
+class InProcessServer(ServerFace):
     """create_app(settings) on a fresh runtime folder (and database on the matrix legs), driven in-process.
 
     `clock`: the app's time (and its admin commands'); a ManualClock lets a test move past an expiry.
@@ -125,10 +126,6 @@ class InProcessServer:
         self._log_handler.flush()
         return self.log_path.read_text(errors="replace")
 
-    @property
-    def db_path(self) -> Path:
-        return self.runtime / "app.db"
-
     def command(self, *args: str) -> subprocess.CompletedProcess:
         """An admin command through its entry function (app.command.run_command), on this app's settings."""
         from app.command import run_command
@@ -149,17 +146,6 @@ class InProcessServer:
                 else:
                     os.environ[name] = value
         return subprocess.CompletedProcess(["server.py", *args], code, out.getvalue(), err.getvalue())
-
-    def create_user(self, account: str, phone: str, password: str, admin: bool = False) -> int:
-        done = self.command("user:create", "--account", account, "--phone", phone, "--password", password,
-                            *(["--admin"] if admin else []))
-        assert done.returncode == 0, done.stderr
-        return int(done.stdout.split()[2].rstrip(":"))
-
-    def query(self, sql: str, *params: Any) -> list[tuple]:
-        from tests.support import query_database
-
-        return query_database(self.backend, self.runtime / "app.db", self.database_name, sql, *params)
 
     def _shut_down(self, patience: float = 30) -> None:
         """The lifespan's shutdown, through TestClient, waited for at most `patience` seconds.

@@ -82,7 +82,35 @@ def server_env(runtime: Path, **settings: Any) -> dict[str, str]:
     return env
 
 
-class LiveServer:
+class ServerFace:
+    """What LiveServer and tests.inprocess.InProcessServer share: a runtime folder, a database to
+    query, and users made with the admin command (each class runs `command` its own way)."""
+
+    runtime: Path
+    backend: str
+    database_name: str | None
+
+    def command(self, *args: str) -> subprocess.CompletedProcess:
+        raise NotImplementedError
+
+    @property
+    def db_path(self) -> Path:
+        """The default SQLite database of this server (DATABASE_URL unset)."""
+        return self.runtime / "app.db"
+
+    def create_user(self, account: str, phone: str, password: str, admin: bool = False) -> int:
+        """A user made with `user:create` (with `--admin`: the built-in administrator role); its id."""
+        done = self.command("user:create", "--account", account, "--phone", phone, "--password", password,
+                            *(["--admin"] if admin else []))
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[2].rstrip(":"))
+
+    def query(self, sql: str, *params: Any) -> list[tuple]:
+        """Run SQL on this server's database, whichever it is (write `?` for parameters)."""
+        return query_database(self.backend, self.runtime / "app.db", self.database_name, sql, *params)
+
+
+class LiveServer(ServerFace):
     """`python server.py` in a subprocess, as a user runs it."""
 
     def __init__(self, runtime: Path, workers: int = 1, **settings: Any):
@@ -133,22 +161,10 @@ class LiveServer:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
 
-    @property
-    def db_path(self) -> Path:
-        """The default SQLite database of this server (DATABASE_URL unset)."""
-        return self.runtime / "app.db"
-
     def command(self, *args: str) -> subprocess.CompletedProcess:
         """An admin command (`python server.py NAME …`) against this server's database."""
         return subprocess.run([sys.executable, str(ROOT / "server.py"), *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=60)
-
-    def create_user(self, account: str, phone: str, password: str, admin: bool = False) -> int:
-        """A user made with `user:create` (with `--admin`: the built-in administrator role); its id."""
-        done = self.command("user:create", "--account", account, "--phone", phone, "--password", password,
-                            *(["--admin"] if admin else []))
-        assert done.returncode == 0, done.stderr
-        return int(done.stdout.split()[2].rstrip(":"))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -163,9 +179,6 @@ class LiveServer:
             drop_database(self.backend, self.database_name)
             self._owns_database = False
 
-    def query(self, sql: str, *params: Any) -> list[tuple]:
-        """Run SQL on this server's database, whichever it is (write `?` for parameters)."""
-        return query_database(self.backend, self.runtime / "app.db", self.database_name, sql, *params)
 
 
 def query_database(backend: str, sqlite_path: Path, database_name: str | None, sql: str, *params: Any) -> list[tuple]:
