@@ -98,7 +98,7 @@ class Chromium:
     def open(self, url: str) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        page = Page(self, session)
+        page = Page(self, session, target)
         for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
             page.send(domain)
         # every Content-Security-Policy violation of the page, kept for Page.violations()
@@ -112,8 +112,8 @@ class Chromium:
 
 
 class Page:
-    def __init__(self, browser: Chromium, session: str):
-        self.browser, self.session = browser, session
+    def __init__(self, browser: Chromium, session: str, target: str):
+        self.browser, self.session, self.target = browser, session, target
 
     def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.browser.send(method, params, self.session)
@@ -141,6 +141,18 @@ class Page:
         """Types into the focused field, as a keyboard would (replacing a selection)."""
         self.send("Input.insertText", {"text": text})
 
+    def screenshot(self, width: int, height: int) -> bytes:
+        """A PNG of the page drawn in a `width` x `height` window."""
+        import base64
+
+        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                                                         "deviceScaleFactor": 1, "mobile": False})
+        return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"])
+
+    def close(self) -> None:
+        """Closes the tab (the browser stays, for the next test's tab)."""
+        self.browser.send("Target.closeTarget", {"targetId": self.target})
+
     def violations(self) -> list[str]:
         """The Content-Security-Policy violations of the page so far: `directive blocked-uri`."""
         return self.eval("window.__violations || []")
@@ -149,6 +161,8 @@ class Page:
         """Console and log messages of the page so far (CSP violations among them)."""
         lines = []
         for event in self.browser.events:
+            if event.get("sessionId") != self.session:  # another tab's
+                continue
             params = event.get("params", {})
             if event.get("method") == "Log.entryAdded":
                 lines.append(params["entry"].get("text", ""))

@@ -6,8 +6,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +21,7 @@ from tests.conftest import Server, serving
 from tests.support import SIGN_SECRET, LiveServer
 
 if TYPE_CHECKING:
-    from tests.chromium import Page
+    from tests.chromium import Chromium, Page
 
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"))
                  if p and os.path.exists(p)), None)
@@ -105,29 +103,31 @@ def test_pages_are_outside_the_versions(server: LiveServer) -> None:
     assert not any(rule.path in ("/docs", "/openapi.json") for rule in Route.rules)
 
 
-def _chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    profile = tempfile.mkdtemp(prefix="login-api-chromium-")
-    try:
-        return subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-             # the network is this machine only: every other host resolves to nothing, and any other
-             # address goes through a proxy that is not there
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-             "--proxy-server=http://127.0.0.1:9",  # loopback bypasses a proxy by default
-             *args], capture_output=True, text=True, timeout=timeout)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    """One headless Chromium for the module's tests (each opens its own tab): starting a browser and
+    drawing Swagger UI is most of what these tests cost."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from tests.chromium import Chromium
+
+    with Chromium(CHROMIUM) as browser:
+        yield browser
+
+
+def _drawn(browser: Chromium, url: str) -> Page:
+    """A tab on the docs page once Swagger UI has drawn every operation of both versions."""
+    page = browser.open(url)
+    page.wait_for(f"document.querySelectorAll('.opblock.opblock-post').length >= {2 * len(Route.rules)}",
+                  timeout=60)
+    return page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
                                              "the assets test above still checks the page is self-contained")
-def test_renders_offline_in_headless_chromium(server: LiveServer, tmp_path: Path) -> None:
-    url = server.url + "/docs"
-    dom = _chromium("--virtual-time-budget=15000", "--run-all-compositor-stages-before-draw", "--dump-dom", url)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
+def test_renders_offline_in_headless_chromium(server: LiveServer, browser: Chromium, tmp_path: Path) -> None:
+    page = _drawn(browser, server.url + "/docs")
+    html = page.eval("document.documentElement.outerHTML")
     # Swagger UI drew the document: the title, both version sections and the operations
     assert 'class="swagger-ui' in html, html[:2000]
     assert "Login API" in html
@@ -137,9 +137,7 @@ def test_renders_offline_in_headless_chromium(server: LiveServer, tmp_path: Path
     assert "Failed to load API definition" not in html
 
     shot = tmp_path / "docs.png"
-    done = _chromium("--virtual-time-budget=15000", "--window-size=1280,1600", "--hide-scrollbars",
-                     f"--screenshot={shot}", url)
-    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    shot.write_bytes(page.screenshot(1280, 1600))
     from PIL import Image
 
     with Image.open(shot) as image:
@@ -150,6 +148,7 @@ def test_renders_offline_in_headless_chromium(server: LiveServer, tmp_path: Path
     keep = os.environ.get("DOCS_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+    page.close()
 
 
 def test_readme_shows_the_docs_page() -> None:
@@ -180,75 +179,69 @@ def _execute(page: Page, block: str) -> tuple[int, dict]:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, user: dict) -> None:
+def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, browser: Chromium, user: dict) -> None:
     """As a newcomer: type the secret, log in for a JWT with "Try it out", Authorize with it, call /v2/test.
     The `sign` field is left empty: the page signs, and Swagger UI must not refuse to send."""
-    from tests.chromium import Chromium
+    page = _drawn(browser, server.url + "/docs")
+    # one header: the title and "how to sign" once (the page's), Swagger UI's description below it
+    text = page.eval("document.body.innerText")
+    assert text.count("How to sign") == 1 and "Signing a request" not in text, text[:3000]
+    assert page.eval("Array.from(document.querySelectorAll('h1, h2')).filter(e => e.offsetParent"
+                     " && e.textContent.trim().startsWith('Login API')).length") == 1
+    assert "v1 answers in the ThinkPHP envelope" in text.replace("**", "")
+    for code in ('.signing li code', '.swagger-ui .info .description code'):  # inline code never breaks mid-word
+        assert page.eval(f"getComputedStyle(document.querySelector('{code}')).whiteSpace") == "nowrap", code
+    page.eval("document.getElementById('secret').focus()")
+    page.type(SIGN_SECRET)
 
-    with Chromium(CHROMIUM) as browser:
-        page = browser.open(server.url + "/docs")
-        page.wait_for("document.querySelectorAll('.opblock').length > 10")
-        # one header: the title and "how to sign" once (the page's), Swagger UI's description below it
-        text = page.eval("document.body.innerText")
-        assert text.count("How to sign") == 1 and "Signing a request" not in text, text[:3000]
-        assert page.eval("Array.from(document.querySelectorAll('h1, h2')).filter(e => e.offsetParent"
-                         " && e.textContent.trim().startsWith('Login API')).length") == 1
-        assert "v1 answers in the ThinkPHP envelope" in text.replace("**", "")
-        for code in ('.signing li code', '.swagger-ui .info .description code'):  # inline code never breaks mid-word
-            assert page.eval(f"getComputedStyle(document.querySelector('{code}')).whiteSpace") == "nowrap", code
-        page.eval("document.getElementById('secret').focus()")
-        page.type(SIGN_SECRET)
+    block = _open_operation(page, "v2_login_jwt_get")
+    page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
+    page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
+    status, body = _execute(page, block)
+    assert (status, body["code"]) == (200, 200), (body, page.console())
+    access = body["data"]["jwt"]
+    assert access.count(".") == 2
 
-        block = _open_operation(page, "v2_login_jwt_get")
-        page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
-        page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
-        status, body = _execute(page, block)
-        assert (status, body["code"]) == (200, 200), (body, page.console())
-        access = body["data"]["jwt"]
-        assert access.count(".") == 2
+    page.eval("document.querySelector('.auth-wrapper .authorize').click()")
+    field = page.wait_for("(i => i && (i.focus(), true))("
+                          "document.querySelector('.auth-container input[type=text]'))")
+    assert field
+    page.type(access)
+    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
+    page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
+    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
 
-        page.eval("document.querySelector('.auth-wrapper .authorize').click()")
-        field = page.wait_for("(i => i && (i.focus(), true))("
-                              "document.querySelector('.auth-container input[type=text]'))")
-        assert field
-        page.type(access)
-        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
-        page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
-        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
-
-        block = _open_operation(page, "v2_test")
-        status, body = _execute(page, block)
-        assert (status, body["code"]) == (200, 200), (body, page.console())
-        assert body["data"]["uid"] == user["uid"] and body["data"]["account"] == user["account"]
-        assert page.violations() == [], page.console()  # the page works under its Content-Security-Policy
+    block = _open_operation(page, "v2_test")
+    status, body = _execute(page, block)
+    assert (status, body["code"]) == (200, 200), (body, page.console())
+    assert body["data"]["uid"] == user["uid"] and body["data"]["account"] == user["account"]
+    assert page.violations() == [], page.console()  # the page works under its Content-Security-Policy
+    page.close()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-def test_try_it_out_signs_with_hmac_when_chosen(server: LiveServer, user: dict) -> None:
+def test_try_it_out_signs_with_hmac_when_chosen(server: LiveServer, browser: Chromium, user: dict) -> None:
     """The page's method switch: hmac-sha256 (SPEC §13.1) with WebCrypto, a bearer token included."""
-    from tests.chromium import Chromium
-
-    with Chromium(CHROMIUM) as browser:
-        page = browser.open(server.url + "/docs")
-        page.wait_for("document.querySelectorAll('.opblock').length > 10")
-        page.eval("document.getElementById('secret').focus()")
-        page.type(SIGN_SECRET)
-        page.eval("document.getElementById('signmethod').value = 'hmac-sha256'")
-        block = _open_operation(page, "v2_login_jwt_get")
-        page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
-        page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
-        status, body = _execute(page, block)
-        assert (status, body["code"]) == (200, 200), (body, page.console())
-        assert page.eval("document.getElementById('canonical').textContent").startswith("LOGIN-HMAC-SHA256")
-        access = body["data"]["jwt"]
-        page.eval("document.querySelector('.auth-wrapper .authorize').click()")
-        assert page.wait_for("(i => i && (i.focus(), true))"
-                             "(document.querySelector('.auth-container input[type=text]'))")
-        page.type(access)
-        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
-        page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
-        page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
-        block = _open_operation(page, "v2_test")
-        status, body = _execute(page, block)
-        assert (status, body["code"]) == (200, 200), (body, page.console())
-        assert page.violations() == [], page.console()
+    page = _drawn(browser, server.url + "/docs")
+    page.eval("document.getElementById('secret').focus()")
+    page.type(SIGN_SECRET)
+    page.eval("document.getElementById('signmethod').value = 'hmac-sha256'")
+    block = _open_operation(page, "v2_login_jwt_get")
+    page.eval(f"(t => {{ t.focus(); t.select(); }})(document.querySelector('{block} textarea.body-param__text'))")
+    page.type(json.dumps({"account": user["account"], "pwd": user["password"]}))
+    status, body = _execute(page, block)
+    assert (status, body["code"]) == (200, 200), (body, page.console())
+    assert page.eval("document.getElementById('canonical').textContent").startswith("LOGIN-HMAC-SHA256")
+    access = body["data"]["jwt"]
+    page.eval("document.querySelector('.auth-wrapper .authorize').click()")
+    assert page.wait_for("(i => i && (i.focus(), true))"
+                         "(document.querySelector('.auth-container input[type=text]'))")
+    page.type(access)
+    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
+    page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
+    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+    block = _open_operation(page, "v2_test")
+    status, body = _execute(page, block)
+    assert (status, body["code"]) == (200, 200), (body, page.console())
+    assert page.violations() == [], page.console()
+    page.close()
