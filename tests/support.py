@@ -17,6 +17,10 @@ SIGN_SECRET = "test-sign-secret-0123456789abcdef"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
 # Known, like the other secrets: instances sharing a database share it, and tests find rows by phone_index().
 DATA_KEY = "test-data-key-0123456789abcdef0123456789abcdef"
+# argon2id at its cheapest for test servers (0.7 ms a hash instead of 26): what a test checks of a login
+# does not depend on the cost, and the suite hashes thousands of times. A test about the cost itself, or
+# that needs requests to overlap as in production, sets PASSWORD_TIME_COST/PASSWORD_MEMORY_COST itself.
+FAST_HASH = {"PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "1024"}
 
 
 def phone_index(phone: str, data_key: str = DATA_KEY) -> str:
@@ -77,7 +81,7 @@ def server_env(runtime: Path, **settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("APP_", "SIGN_", "JWT_", "DATABASE_", "REDIS_", "DATA_KEY"))}
     env.update(RUNTIME_DIR=str(runtime), SIGN_SECRET=SIGN_SECRET, JWT_SECRET=JWT_SECRET, DATA_KEY=DATA_KEY,
-               LOG_LEVEL="warning")
+               LOG_LEVEL="warning", **FAST_HASH)
     env.update({k: str(v) for k, v in settings.items()})
     return env
 

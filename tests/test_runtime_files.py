@@ -15,7 +15,7 @@ from tests.support import Client, LiveServer, expect_error, expect_ok
 def test_everything_under_runtime_is_owner_only(tmp_path: Path) -> None:
     runtime = tmp_path / "runtime"  # the server makes it; the harness keeps its log beside it
     server = LiveServer(tmp_path, RUNTIME_DIR=str(runtime), DATABASE_URL="", REDIS_URL="", SIGN_SECRET="",
-                        JWT_SECRET="", PASSWORD_TIME_COST=1, PASSWORD_MEMORY_COST=1024)
+                        JWT_SECRET="")
     try:
         server.create_user("Owner", "13900000077", "right_pass_1")
         client = Client(server.url, secret=(runtime / "secrets" / "sign_secret").read_text().strip())

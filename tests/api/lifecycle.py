@@ -9,7 +9,7 @@ from tests.support import Client, expect_ok
 
 # Per-address limits and the password hash's cost are not what these tests are about.
 FAST = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
-        "SMS_DAILY_LIMIT": 1000, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "APP_DEBUG": 1}
+        "SMS_DAILY_LIMIT": 1000, "APP_DEBUG": 1}
 _numbers = count(1)
 
 # (v1, v2, HTTP) of the answers these tests meet; SPEC §11 fixes OLD_PASSWORD_WRONG's.

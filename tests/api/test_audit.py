@@ -33,7 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # LOG_LEVEL=debug: the most the service ever writes to its log is searched for secrets. Live: that
     # log is everything the server process writes (uvicorn's lines too), from both of its workers.
     with serving(tmp_path_factory, "runtime", live=True, workers=2, APP_DEBUG=1, CAPTCHA_TEST_ANSWER=ANSWER,
-                 LOG_LEVEL="debug", LOGIN_LOCK_STEPS=600, PASSWORD_TIME_COST=1, PASSWORD_MEMORY_COST=1024) as live:
+                 LOG_LEVEL="debug", LOGIN_LOCK_STEPS=600) as live:
         yield live
 
 

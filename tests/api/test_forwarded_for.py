@@ -18,7 +18,7 @@ from tests.support import SIGN_SECRET, Client, make_sign
 
 PASSWORD = "right_pass_1"
 SETTINGS = {"APP_DEBUG": 1, "LOGIN_IP_LIMIT": 3, "LOGIN_CAPTCHA_AFTER": 100, "LOGIN_LOCK_AFTER": 100,
-            "TRUSTED_PROXIES": "127.0.0.1", "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+            "TRUSTED_PROXIES": "127.0.0.1"}
 PROXIED = "198.51.100.9"  # the client as the trusted proxy saw it
 
 

@@ -19,9 +19,7 @@ from tests.conftest import Server, serving
 from tests.support import JWT_SECRET, Client, expect_error, expect_ok, register_user
 
 # Per-address limits are not what this module tests.
-SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
-                     # a cheap password hash: its cost is not what these tests are about
-                     "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000}
 DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 REFRESH_FAILED = {"code": 9908, "msg": "认证失败：refresh jwt expred or others", "status": False, "data": []}
 WRONG_SEGMENTS = {"code": 9908, "msg": "认证失败：Wrong number of segments", "status": False, "data": []}

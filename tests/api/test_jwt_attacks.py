@@ -22,9 +22,7 @@ from app.common.clock import ManualClock
 from tests.inprocess import InProcessServer
 from tests.support import JWT_SECRET, Client, LiveServer, expect_ok, register_user
 
-SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
-                     # a cheap password hash: its cost is not what these tests are about
-                     "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000}
 REFRESH_FAILED = "认证失败：refresh jwt expred or others"
 WRONG_KEY = "a-wrong-key-of-the-right-length-0123456789abcdef"
 

@@ -20,9 +20,7 @@ from tests.support import Client, LiveServer, register_user
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to tell workers apart")
 
-SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
-                     # a cheap password hash: its cost is not what these tests are about
-                     "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000}
 ACCOUNT, PHONE, PASSWORD = "Worker", "13600009999", "worker_pass"
 
 

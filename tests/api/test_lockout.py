@@ -28,8 +28,7 @@ from tests.support import Client, LiveServer, expect_error, expect_ok, fire
 ANSWER = "ABCD"                     # CAPTCHA_TEST_ANSWER of every server here
 PASSWORD = "right_pass_1"
 # Cheap password hashes keep hundreds of logins fast; nothing here depends on the hash's cost.
-FAST_HASH = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
-BASE = {"APP_DEBUG": 1, "CAPTCHA_TEST_ANSWER": ANSWER, "LOGIN_IP_LIMIT": 100000, **FAST_HASH}
+BASE = {"APP_DEBUG": 1, "CAPTCHA_TEST_ANSWER": ANSWER, "LOGIN_IP_LIMIT": 100000}
 LOCK_STEPS = (2, 4)
 VERSIONS = ("v1", "v2")
 # /v1/login is the ThinkPHP document's, /v2/login/jwt/get the Hyperf document's; both are guarded.

@@ -21,9 +21,7 @@ from tests.support import Client, assert_live, expect_error, expect_ok, phone_in
 DOC_PHONE = "13939265073"
 INVALID_PREFIX = "数据验证失败，原因如下："
 # Per-address limits (SMS sends, wrong SMS codes, failed logins) are not what this module tests.
-SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
-                     # a cheap password hash: its cost is not what these tests are about
-                     "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000}
 _phones = (f"1370000{n:04d}" for n in itertools.count(1))
 
 

@@ -25,9 +25,7 @@ from tests.support import Client, LiveServer, expect_error, expect_ok, fire, fre
 DOC_PHONE = "13911119999"
 STILL_VALID = {"code": 50017, "msg": "短信还在有效期内, 请勿重复发送", "status": False, "data": []}
 # Per-address limits are not what this module tests (the daily per-phone cap is).
-SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000,
-                     # a cheap password hash: its cost is not what these tests are about
-                     "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+SERVER_SETTINGS = {"SMS_IP_LIMIT": 100000, "SMS_VERIFY_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000}
 _phones = (f"1360000{n:04d}" for n in itertools.count(1))
 
 

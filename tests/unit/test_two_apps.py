@@ -29,8 +29,7 @@ from tests.support import Client, expect_error, expect_ok, phone_index, sms_code
 
 PASSWORD = "right_pass_1"
 WEBHOOK_SECRET = "webhook-secret-for-tests-0123456789"
-COMMON = {"APP_DEBUG": 1, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "SMS_IP_LIMIT": 100000,
-          "LOGIN_IP_LIMIT": 100000}
+COMMON = {"APP_DEBUG": 1, "SMS_IP_LIMIT": 100000, "LOGIN_IP_LIMIT": 100000}
 A = {"SIGN_SECRET": "sign-secret-of-app-a-0123456789abcdef", "JWT_SECRET": "jwt-secret-of-app-a-" + "a" * 40,
      "DATA_KEY": "data-key-of-app-a-" + "a" * 40}
 B = {"SIGN_SECRET": "sign-secret-of-app-b-0123456789abcdef", "JWT_SECRET": "jwt-secret-of-app-b-" + "b" * 40,
