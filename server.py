@@ -37,9 +37,9 @@ def configure_logging(level: str, log_format: str = "text") -> None:
 
     logger = logging.getLogger("login_api")
     if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.addFilter(RequestIdFilter())
-        logger.addHandler(handler)
+        stream = logging.StreamHandler()
+        stream.addFilter(RequestIdFilter())
+        logger.addHandler(stream)
         logger.propagate = False
     for handler in logger.handlers:
         handler.setFormatter(make_formatter(log_format))

@@ -20,7 +20,7 @@ log = logging.getLogger("login_api.error")
 _formatter = string.Formatter()
 
 
-class _Fields(dict):
+class _Fields(dict[str, object]):
     """Fills a message's placeholders; a missing one becomes empty rather than a second error."""
 
     def __init__(self, fields: dict[str, Any], lang: str):

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from app.common.error import ApiException
+from app.common.text import Text
+
 if TYPE_CHECKING:
     from app.common.auth import Identity
+
+# checkLogin's reason for a request that carries no token (TOKEN_INVALID).
+NO_TOKEN = Text("缺少令牌", "no token given")
 
 
 class ApiRequest:
@@ -28,6 +34,17 @@ class ApiRequest:
         self.token: str | None = None
         client = scope.get("client")
         self.client_ip: str = client[0] if client else ""
+
+    @property
+    def identity(self) -> Identity:
+        """The logged-in user, for actions behind checkLogin, which always sets it.
+
+        Without one the action answers as checkLogin does to a request with no token, rather than
+        failing on None: `user` stays `Identity | None` for code that runs before checkLogin.
+        """
+        if self.user is None:
+            raise ApiException("TOKEN_INVALID", reason=NO_TOKEN)
+        return self.user
 
     def header_lines(self, name: bytes) -> str | None:
         """Every line of header `name` (lower-case) joined in order with commas, or None without one.

@@ -6,10 +6,7 @@ from typing import Any
 
 from app.common.auth import Auth
 from app.common.error import ApiException
-from app.common.text import Text
-from app.request import ApiRequest
-
-_MISSING = Text("缺少令牌", "no token given")
+from app.request import NO_TOKEN, ApiRequest
 
 
 def token_of(request: ApiRequest) -> str | None:
@@ -33,7 +30,7 @@ class CheckApiLogin:
     async def handle(self, request: ApiRequest, next_: Callable[[ApiRequest], Awaitable[Any]]) -> Any:
         token = token_of(request)
         if token is None:
-            raise ApiException("TOKEN_INVALID", reason=_MISSING)
+            raise ApiException("TOKEN_INVALID", reason=NO_TOKEN)
         request.user = await Auth.instance().check(token)
         request.token = token
         self.app.sessions.touch(request.user.sid)  # last_seen_at, at most once a minute, not awaited

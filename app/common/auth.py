@@ -50,7 +50,7 @@ class Identity:
 
     uid: int
     account: str
-    phone: str
+    phone: str | None  # users.phone_enc is nullable
     sid: str
     kind: str
     expire_at: int
@@ -72,7 +72,12 @@ def _role_list(joined: str | bytes | None) -> list[str]:
     return [str(role_id) for role_id in sorted(int(part) for part in text.split(","))]
 
 
-def _claims_match(parsed: ParsedToken, row: tuple) -> bool:
+# A row of Auth._check_sql: uid, kind, expire_at, revoked, sid, account, phone_enc, status, and the
+# user's role ids comma-joined (bytes from some MySQL drivers, None without roles).
+_TokenRow = tuple[int, str, int, int, str, str, str | None, int, str | bytes | None]
+
+
+def _claims_match(parsed: ParsedToken, row: _TokenRow) -> bool:
     """A JWT's claims must name the same user, session and kind as its row (md5 tokens have none)."""
     claims = parsed.claims
     return not claims or (claims["uid"] == row[0] and claims["type"] == row[1] and claims["sid"] == row[4])
@@ -157,7 +162,8 @@ class Auth:
         A hash made with lower costs than the current settings is upgraded on the way.
         """
         matches, needs_rehash = await self.passwords.verify(user.password_hash if user else None, password)
-        if matches and needs_rehash:
+        # A user always: None verifies a dummy hash, which never matches (the test is for the type).
+        if matches and needs_rehash and user is not None:
             new_hash = await self.passwords.hash(password)
             await db_write(self._store_hash, user.id, new_hash, self.clock.seconds())
         return matches
@@ -218,10 +224,11 @@ class Auth:
             return driver, driver.parse(text, verify_exp=verify_exp)
         return driver, driver.parse(text)
 
-    def _lookup(self, key: str) -> tuple | None:
-        return run_fixed(self._check_sql, (key,)).fetchone()
+    def _lookup(self, key: str) -> _TokenRow | None:
+        row: _TokenRow | None = run_fixed(self._check_sql, (key,)).fetchone()
+        return row
 
-    async def _live_row(self, parsed: ParsedToken) -> tuple:
+    async def _live_row(self, parsed: ParsedToken) -> _TokenRow:
         """The token's row joined to its user, if the row is live and agrees with the token's claims."""
         row = await db_read(self._lookup, parsed.key)
         if row is None:
@@ -300,7 +307,8 @@ class Auth:
         """The Hyperf document's status: seconds left, uid, {uid, rid}, and the dates."""
         _, parsed = self.parse(text)
         uid, _, expire_at, _, _, _, _, _, roles = await self._live_row(parsed)
-        issued_at = parsed.claims.get("iat") if parsed.claims else await db_read(self._issued_at, parsed.key)
+        # The JwtDriver requires iat, as it does rid: claims, when there are any, always hold it.
+        issued_at = parsed.claims["iat"] if parsed.claims else await db_read(self._issued_at, parsed.key)
         rid = parsed.claims["rid"] if parsed.claims else _role_list(roles)
         zone = self.settings.APP_TIMEZONE
         return {
@@ -313,4 +321,5 @@ class Auth:
 
     @staticmethod
     def _issued_at(key: str) -> int:
-        return Token.select(Token.issued_at).where(Token.token_key == key).scalar()
+        issued_at: int = Token.select(Token.issued_at).where(Token.token_key == key).scalar()
+        return issued_at

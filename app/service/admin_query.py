@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import SQL, NodeList, Query
+from peewee import SQL, ModelSelect, NodeList
 
 from app.common.data_crypto import decrypt
 from app.model.audit_log import AuditLog
@@ -35,7 +35,7 @@ def _contains(field: Any, text: str) -> Any:
     return NodeList((field, SQL("LIKE"), pattern, SQL("ESCAPE '!'")))
 
 
-def user_query(filters: dict[str, Any]) -> Query:
+def user_query(filters: dict[str, Any]) -> ModelSelect[User]:
     """Users matching `keyword` (in the account, any case, or the whole phone) and `status`.
 
     Phones are stored encrypted (SPEC §13.3): only an exact number is found, through its blind index."""
@@ -49,7 +49,7 @@ def user_query(filters: dict[str, Any]) -> Query:
     return query
 
 
-def audit_query(filters: dict[str, Any]) -> Query:
+def audit_query(filters: dict[str, Any]) -> ModelSelect[AuditLog]:
     """Audit entries of `uid` and `event`, written from `since` up to and including `until`."""
     query = AuditLog.select().dicts()
     if filters.get("uid") is not None:
@@ -78,7 +78,7 @@ def audit_row(entry: dict[str, Any], pii: bool = False) -> dict[str, Any]:
             "detail": entry["detail"]}
 
 
-def page_of(query: Query, order: Any, to_row: Any, page: int, limit: int) -> dict[str, Any]:
+def page_of(query: ModelSelect[Any], order: Any, to_row: Any, page: int, limit: int) -> dict[str, Any]:
     """One page of `query` as `{list, total, page, limit}`."""
     rows = [to_row(item) for item in query.order_by(order).paginate(page, limit)]
     return {"list": rows, "total": query.count(), "page": page, "limit": limit}

@@ -35,8 +35,8 @@ def _target(actor: int, uid: int) -> User:
 
 def _end_all_sessions(uid: int, now: int) -> int:
     """End every open session of `uid` and revoke every token: each fails at its next check."""
-    ended = (Session.update(revoked_at=now)
-             .where((Session.uid == uid) & Session.revoked_at.is_null()).execute())
+    ended: int = (Session.update(revoked_at=now)
+                  .where((Session.uid == uid) & Session.revoked_at.is_null()).execute())  # rows changed
     Token.update(revoked=1).where((Token.uid == uid) & (Token.revoked == 0)).execute()
     return ended
 

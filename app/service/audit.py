@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from typing import overload
 
 from app.common import metrics
 from app.common.clock import SYSTEM_CLOCK, Clock
@@ -18,6 +19,11 @@ log = logging.getLogger("login_api.audit")
 _UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
+# Text in, text out: a caller that has text may cut the result to a column.
+@overload
+def printable(text: str) -> str: ...
+@overload
+def printable(text: str | None) -> str | None: ...
 def printable(text: str | None) -> str | None:
     """`text` with every unprintable character escaped as Python writes it (`\\x1b`, `\\u202e`), so a
     typed identity is shown to an operator as typed, harmlessly. Idempotent: escaping twice is once."""
@@ -40,8 +46,10 @@ class Audit:
             account = mask_phone(account)  # SPEC §13.3: no table holds a phone in clear
         at = self.clock.seconds()
         try:
+            # Cut to their columns; an empty one is stored as NULL.
+            shown_account = printable(account)[:64] if account else None
+            shown_detail = printable(detail)[:255] if detail else None
             await db_write(lambda: AuditLog.create(event=event, outcome=outcome, uid=uid, created_at=at,
-                                                   account=(account or None) and printable(account)[:64], ip=ip,
-                                                   detail=(detail or None) and printable(detail)[:255]))
+                                                   account=shown_account, ip=ip, detail=shown_detail))
         except Exception:  # noqa: BLE001 - the decision stands even if its record cannot be written
             log.exception("could not write the audit log (%s %s)", event, outcome)

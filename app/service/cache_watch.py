@@ -20,8 +20,8 @@ class CacheWatch:
     def __init__(self, cache: Any, tick: float):
         self.cache = cache
         self.tick = tick
-        self._waiters: dict[str, list[tuple[str | None, asyncio.Future]]] = {}
-        self._task: asyncio.Task | None = None
+        self._waiters: dict[str, list[tuple[str | None, asyncio.Future[str | None]]]] = {}
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def waiting(self) -> int:
@@ -33,7 +33,7 @@ class CacheWatch:
         if timeout <= 0:
             return seen
         loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
+        future: asyncio.Future[str | None] = loop.create_future()
         entry = (seen, future)
         self._waiters.setdefault(key, []).append(entry)
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:

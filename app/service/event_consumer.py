@@ -43,9 +43,9 @@ def take_lease(holder: str, ttl_ms: int, now: int) -> bool:
     row = EventLease.get_or_none(EventLease.name == LEASE)
     if row is None or (row.holder != holder and row.expires_at >= now):
         return False
-    taken = (EventLease.update(holder=holder, expires_at=now + ttl_ms)
-             .where((EventLease.name == LEASE) & ((EventLease.holder == holder) | (EventLease.expires_at < now)))
-             .execute())
+    taken: int = (EventLease.update(holder=holder, expires_at=now + ttl_ms)
+                  .where((EventLease.name == LEASE) & ((EventLease.holder == holder) | (EventLease.expires_at < now)))
+                  .execute())  # rows changed
     return taken == 1
 
 
@@ -55,7 +55,8 @@ def release_lease(holder: str) -> None:
 
 
 def oldest_event() -> EventOutbox | None:
-    return EventOutbox.select().order_by(EventOutbox.id).first()
+    event: EventOutbox | None = EventOutbox.select().order_by(EventOutbox.id).first()
+    return event
 
 
 def acknowledge(event_id: int) -> None:
@@ -89,7 +90,8 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _OPENER.open(request, timeout=timeout) as response:
-            return response.status
+            status: int = response.status  # an HTTPResponse (typeshed leaves open()'s result Any)
+            return status
     except urllib.error.HTTPError as exc:
         return exc.code
 
@@ -100,7 +102,7 @@ class EventConsumer:
         self.clock = clock
         self.holder = f"{socket.gethostname()[:48]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._ttl_ms = int(settings.EVENTS_LEASE_TTL * 1000)
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         # Set by stop() before it cancels: a cancellation that a step swallows (Python 3.11's
         # asyncio.wait_for could, when its future finished at the same moment) must not keep the
         # loop going, or the app's shutdown waits for it forever.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -88,7 +88,7 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text and text[0] in _FORMULA_STARTS else text
 
 
-def csv_chunks(columns: tuple[str, ...], tables: Iterator[list[list[Any]]]) -> Iterator[bytes]:
+def csv_chunks(columns: tuple[str, ...], tables: Iterator[list[list[Any]]]) -> Generator[bytes, None, None]:
     """UTF-8 with a BOM (so Excel reads Chinese right), one chunk per batch."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -134,7 +134,7 @@ def write_xlsx(target: IO[bytes], title: str, columns: tuple[str, ...], tables: 
     workbook.save(target)
 
 
-async def stream_csv(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def stream_csv(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
     """Each chunk produced in a worker thread (its batch's query runs there), sent as it comes."""
     try:
         while (chunk := await db_write(next, chunks, None)) is not None:

@@ -140,6 +140,7 @@ class QrLoginService:
             raise ApiException("QR_TICKET_INVALID")  # deleted or disabled since confirming
         meta = SessionMeta(platform=info["p"], ip=info["ip"] or None, user_agent=info["ua"] or None)
         result = await Auth.instance().login(user, "jwt", meta)
+        assert result.refresh is not None  # the jwt driver issues one with every access token
         await self.audit.record("token", "issued", uid=user.id, ip=info["ip"], detail="qrlogin")
         return {"state": CONFIRMED, "expires_in": expires_in, "jwt": result.access.text,
                 "refresh_jwt": result.refresh.text, "uid": user.id}
@@ -188,7 +189,8 @@ class QrLoginService:
         text = await self.cache.get(f"qrlogin:info:{ticket}")
         if text is None:
             raise ApiException("QR_TICKET_INVALID")
-        return json.loads(text)
+        info: dict[str, Any] = json.loads(text)
+        return info
 
     async def _live_state(self, ticket: str, info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The state text and its fields; QR_TICKET_INVALID when used up or past the TTL (but confirmed)."""

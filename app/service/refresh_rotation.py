@@ -127,7 +127,8 @@ class RefreshRotation:
                 sealed = await self.cache.get(cache_key(text))
                 plain = unseal(text, sealed) if sealed else None
                 if plain is not None:
-                    return json.loads(plain)
+                    pair: dict[str, str] = json.loads(plain)
+                    return pair
                 if time.monotonic() >= deadline:
                     raise ApiException("REFRESH_IN_PROGRESS")
                 await asyncio.sleep(_POLL)

@@ -1,6 +1,7 @@
 """Role management: list, create, update, delete, assign, and a user's effective permissions."""
 from __future__ import annotations
 
+import builtins  # for annotations in RoleService, whose method `list` hides the builtin there
 import json
 from typing import Any
 
@@ -49,7 +50,7 @@ class RoleService:
         return await db_write(self._list, page, limit)
 
     @staticmethod
-    def _create(actor: int, name: str, title: str, permissions: list[str]) -> dict[str, Any]:
+    def _create(actor: int, name: str, title: str, permissions: builtins.list[str]) -> dict[str, Any]:
         require_holds(actor, permissions)
         try:
             with write_transaction():
@@ -59,7 +60,8 @@ class RoleService:
         except IntegrityError:
             raise ApiException("ROLE_NAME_TAKEN") from None
 
-    async def create(self, actor: int, name: str, title: str, permissions: list[str], ip: str) -> dict[str, Any]:
+    async def create(self, actor: int, name: str, title: str, permissions: builtins.list[str],
+                     ip: str) -> dict[str, Any]:
         role = await db_write(self._create, actor, name, title, permissions)
         await self._changed(actor, ip, f"create role {role['id']} {role['name']}: {','.join(role['permissions'])}")
         return role
@@ -112,7 +114,7 @@ class RoleService:
         await self._changed(actor, ip, f"delete role {role_id}")
 
     @staticmethod
-    def _assign(actor: int, uid: int, role_ids: list[int]) -> dict[str, Any]:
+    def _assign(actor: int, uid: int, role_ids: builtins.list[int]) -> dict[str, Any]:
         """The user's roles become `role_ids`; the caller must hold all the user has and gets.
 
         What the user holds now is what the change may take away, so a user who holds more
@@ -134,7 +136,7 @@ class RoleService:
                 events.emit("role.changed", {"action": "assign", "uid": uid, "role_ids": wanted, "by": actor})
         return RoleService._user(uid)
 
-    async def assign(self, actor: int, uid: int, role_ids: list[int], ip: str) -> dict[str, Any]:
+    async def assign(self, actor: int, uid: int, role_ids: builtins.list[int], ip: str) -> dict[str, Any]:
         result = await db_write(self._assign, actor, uid, role_ids)
         await self._changed(actor, ip, f"assign roles {[r['id'] for r in result['roles']]} to user {uid}")
         return result

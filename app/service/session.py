@@ -6,10 +6,12 @@ session fails at once in every worker and instance.
 from __future__ import annotations
 
 import asyncio
+import builtins  # for annotations in SessionService, whose method `list` hides the builtin there
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from peewee import fn
 
@@ -80,7 +82,7 @@ class SessionService:
         self.cache = cache
         self.audit = audit
         self._seen: dict[str, float] = {}
-        self._writes: set[asyncio.Task] = set()
+        self._writes: set[asyncio.Task[None]] = set()
 
     def touch(self, sid: str) -> None:
         """Note that `sid` was used now: at most one write a minute per session, off the request's path.
@@ -107,7 +109,7 @@ class SessionService:
         except Exception:  # noqa: BLE001 - a missed last-seen is not worth failing or logging loudly
             log.debug("could not record last_seen_at of a session", exc_info=True)
 
-    async def list(self, uid: int, current: str) -> list[dict[str, Any]]:
+    async def list(self, uid: int, current: str) -> builtins.list[dict[str, Any]]:
         """The user's live sessions, newest first; `current` marks the one asking."""
         rows = await db_read(self._newest_first, uid, self.clock.seconds())
         zone = self.settings.APP_TIMEZONE
@@ -116,11 +118,15 @@ class SessionService:
                  "last_seen_at": format_time(row.last_seen_at or row.created_at, zone)} for row in rows]
 
     @staticmethod
-    def _newest_first(uid: int, now: int) -> list[Session]:
+    def _newest_first(uid: int, now: int) -> builtins.list[Session]:
         rows = list(live_sessions(uid, now))
         # Sessions opened within one second are ordered by their first token's row id (insertion order).
-        first_token = dict(Token.select(Token.sid, fn.MIN(Token.id)).where(Token.sid.in_([r.id for r in rows]))
-                           .group_by(Token.sid).tuples()) if rows else {}
+        first_token: dict[str, int] = {}
+        if rows:
+            # peewee's stubs give .tuples() the model query's type; it yields (sid, first id) pairs.
+            pairs = cast("Iterable[tuple[str, int]]", Token.select(Token.sid, fn.MIN(Token.id))
+                         .where(Token.sid.in_([r.id for r in rows])).group_by(Token.sid).tuples())
+            first_token = dict(pairs)
         return sorted(rows, key=lambda r: (r.created_at, first_token.get(r.id, 0)), reverse=True)
 
     async def end(self, uid: int, current: str, sid: str | None, scope: str | None, ip: str) -> int:

@@ -111,7 +111,8 @@ class SmsCodeService:
         """
         live = ((SmsCode.phone == phone) & (SmsCode.expire_at > now) & SmsCode.used_at.is_null()
                 & (SmsCode.scene == scene))
-        row = SmsCode.select(SmsCode.id, SmsCode.code_hash).where(live).order_by(SmsCode.id.desc()).first()
+        row: SmsCode | None = (SmsCode.select(SmsCode.id, SmsCode.code_hash).where(live)
+                               .order_by(SmsCode.id.desc()).first())
         if row is None:
             return None
         limit = self.settings.SMS_VERIFY_ATTEMPTS
@@ -138,5 +139,6 @@ class SmsCodeService:
     @staticmethod
     def use_sync(code_id: int, now: int) -> bool:
         """Use up a code that check_sync accepted; of two requests with it, exactly one does."""
-        return SmsCode.update(used_at=now).where((SmsCode.id == code_id) & SmsCode.used_at.is_null()
-                                                  & (SmsCode.expire_at > now)).execute() == 1
+        used: int = SmsCode.update(used_at=now).where((SmsCode.id == code_id) & SmsCode.used_at.is_null()
+                                                      & (SmsCode.expire_at > now)).execute()  # rows changed
+        return used == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import IntegrityError
 
@@ -24,6 +24,7 @@ from config import Settings
 
 SCENES = ("register", "login", "reset", "change_phone")
 WRONG = "SMS_CODE_WRONG"
+_T = TypeVar("_T")
 
 
 def generated_account() -> str:
@@ -44,7 +45,8 @@ class SmsScenes:
         if scene in ("reset", "login"):
             needs_account = scene == "reset" or not self.settings.SMS_LOGIN_REGISTER
             if needs_account and not await db_read(lambda: User.select().where(User.phone_index == phone).exists()):
-                return await self._pretend(phone, ip, scene)
+                await self._pretend(phone, ip, scene)
+                return None
         return await self.sms.send(phone, ip, scene)
 
     async def _pretend(self, phone: str, ip: str, scene: str) -> None:
@@ -57,7 +59,7 @@ class SmsScenes:
         await self.audit.record("sms", "skipped", account=phone, ip=ip, detail=f"{scene}: no account")
         return None
 
-    async def attempt(self, ip: str, work: Callable[[], Awaitable[Any]], what: str = "sms") -> Any:
+    async def attempt(self, ip: str, work: Callable[[], Awaitable[_T | str]], what: str = "sms") -> _T:
         """Run `work`, which checks a code, under the address's wrong-code limit (SMS_VERIFY_IP_LIMIT).
 
         As in registration, the slot is taken first and given back unless the code was wrong, so
@@ -65,16 +67,16 @@ class SmsScenes:
         """
         key = f"smsverify:{ip}"
         await self.limits.take(key, self.settings.SMS_VERIFY_IP_LIMIT, HOUR, "SMS_VERIFY_LIMITED")
-        outcome: Any = None
+        outcome: object = None  # None while `work` raises: the slot is given back then too
         try:
-            outcome = await work()
+            outcome = result = await work()
         finally:
             if outcome != WRONG:
                 await self.limits.give_back(key, HOUR)
-        if isinstance(outcome, str):
-            await self.audit.record(what, "refused", ip=ip, detail=outcome)
-            raise ApiException(outcome)
-        return outcome
+        if isinstance(result, str):
+            await self.audit.record(what, "refused", ip=ip, detail=result)
+            raise ApiException(result)
+        return result
 
     async def login(self, phone: str, code: str, ip: str) -> tuple[User, bool]:
         """The user of `phone` if `code` is its live `login` code (signing the phone up when allowed)."""

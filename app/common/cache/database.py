@@ -7,7 +7,16 @@ Calls run in worker threads, since every one of them is a network round trip.
 """
 from __future__ import annotations
 
-from peewee import Case, CharField, DoubleField, IntegerField, IntegrityError, MySQLDatabase, OperationalError
+from peewee import (
+    Case,
+    CharField,
+    DoubleField,
+    Expression,
+    IntegerField,
+    IntegrityError,
+    MySQLDatabase,
+    OperationalError,
+)
 
 from app.common.cache.base import LONGEST_KEY, Cache, stored_key
 from app.common.clock import SYSTEM_CLOCK, Clock
@@ -35,7 +44,7 @@ class CacheEntry(BaseModel):
         table_name = "cache_entry"
 
 
-def _live(key: str, now: float):
+def _live(key: str, now: float) -> Expression:
     return (CacheEntry.key == key) & (CacheEntry.expire_at > now)
 
 

@@ -28,7 +28,10 @@ import logging
 import os
 import struct
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias, TypeVar, TypeVarTuple
 
 import lmdb
 
@@ -39,12 +42,26 @@ log = logging.getLogger("login_api.cache")
 _EXPIRY = struct.Struct(">d")
 _SWEEP_EVERY = 128
 _SWEEP_BATCH = 256
+_T = TypeVar("_T")
+_Args = TypeVarTuple("_Args")
+# Transactions are begun without `buffers`, so every key and value they read is bytes. (A string:
+# the C type takes no subscript at run time.)
+_Txn: TypeAlias = "lmdb.Transaction[bytes]"
+
 
 # LMDB's locks are per process: an environment opened twice in one process breaks them (its
 # documentation: "do not have open an LMDB database twice in the same process"). Every cache on
 # one path in this process shares one environment, counted so the last close closes it. The pid
 # is part of the key: a forked child must open its own.
-_open: dict[tuple[int, str], list] = {}
+@dataclass
+class _Shared:
+    """One environment open in this process, and how many caches use it."""
+
+    env: lmdb.Environment
+    users: int = 0
+
+
+_open: dict[tuple[int, str], _Shared] = {}
 _open_lock = threading.Lock()
 
 
@@ -82,9 +99,9 @@ def _acquire(path: str, map_size: int) -> lmdb.Environment:
         entry = _open.get(key)
         if entry is None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            entry = _open[key] = [_open_for_this_boot(path, map_size), 0]
-        entry[1] += 1
-        return entry[0]
+            entry = _open[key] = _Shared(_open_for_this_boot(path, map_size))
+        entry.users += 1
+        return entry.env
 
 
 def _release(path: str) -> None:
@@ -93,10 +110,10 @@ def _release(path: str) -> None:
         entry = _open.get(key)
         if entry is None:
             return
-        entry[1] -= 1
-        if entry[1] == 0:
+        entry.users -= 1
+        if entry.users == 0:
             del _open[key]
-            entry[0].close()
+            entry.env.close()
 
 
 def _pack(value: str, expire_at: float) -> bytes:
@@ -104,7 +121,8 @@ def _pack(value: str, expire_at: float) -> bytes:
 
 
 def _expiry(stored: bytes) -> float:
-    return _EXPIRY.unpack_from(stored)[0]
+    expire_at: float = _EXPIRY.unpack_from(stored)[0]
+    return expire_at
 
 
 class LmdbCache(Cache):
@@ -124,7 +142,7 @@ class LmdbCache(Cache):
         raw = (self._prefix + key).encode("utf-8")
         return raw if len(raw) <= LONGEST_KEY else stored_key(raw)
 
-    def _write(self, operation, *args):
+    def _write(self, operation: Callable[[_Txn, float, *_Args], _T], *args: *_Args) -> _T:
         """Run `operation(txn, now, *args)` in one write transaction; sweep now and then."""
         now = self._clock.now()
         try:
@@ -143,7 +161,7 @@ class LmdbCache(Cache):
             self._sweep(now, limit=_SWEEP_BATCH)
         return result
 
-    def _transact(self, operation, now: float, *args):
+    def _transact(self, operation: Callable[[_Txn, float, *_Args], _T], now: float, *args: *_Args) -> _T:
         with self._env.begin(write=True) as txn:
             return operation(txn, now, *args)
 
@@ -165,25 +183,27 @@ class LmdbCache(Cache):
     # -- the operations, each inside one write transaction --------------------------------
 
     @staticmethod
-    def _add(txn: lmdb.Transaction, now: float, key: bytes, value: str, ttl: int) -> bool:
+    def _add(txn: _Txn, now: float, key: bytes, value: str, ttl: int) -> bool:
         stored = _pack(value, now + ttl)
         if txn.put(key, stored, overwrite=False):  # the common case: a key never seen
             return True
-        if _expiry(txn.get(key)) > now:
+        # Refused, so the key is there (this transaction holds the write lock); None is for the type.
+        existing = txn.get(key)
+        if existing is not None and _expiry(existing) > now:
             return False
         return txn.put(key, stored)
 
     @staticmethod
-    def _set(txn: lmdb.Transaction, now: float, key: bytes, value: str, ttl: int) -> None:
+    def _set(txn: _Txn, now: float, key: bytes, value: str, ttl: int) -> None:
         txn.put(key, _pack(value, now + ttl))
 
     @staticmethod
-    def _delete(txn: lmdb.Transaction, now: float, key: bytes) -> bool:
+    def _delete(txn: _Txn, now: float, key: bytes) -> bool:
         stored = txn.pop(key)
         return stored is not None and _expiry(stored) > now
 
     @staticmethod
-    def _incr(txn: lmdb.Transaction, now: float, key: bytes, ttl: int, amount: int) -> int:
+    def _incr(txn: _Txn, now: float, key: bytes, ttl: int, amount: int) -> int:
         stored = txn.get(key)
         if stored is not None and _expiry(stored) > now:
             count, expire_at = int(stored[_EXPIRY.size:]) + amount, _expiry(stored)
@@ -193,7 +213,7 @@ class LmdbCache(Cache):
         return count
 
     @staticmethod
-    def _decr(txn: lmdb.Transaction, now: float, key: bytes, amount: int) -> int:
+    def _decr(txn: _Txn, now: float, key: bytes, amount: int) -> int:
         stored = txn.get(key)
         if stored is None or _expiry(stored) <= now:
             return 0  # an ended window stays ended
@@ -202,7 +222,7 @@ class LmdbCache(Cache):
         return count
 
     @staticmethod
-    def _swap(txn: lmdb.Transaction, now: float, key: bytes, expected: str, value: str, ttl: int) -> bool:
+    def _swap(txn: _Txn, now: float, key: bytes, expected: str, value: str, ttl: int) -> bool:
         stored = txn.get(key)
         if stored is None or _expiry(stored) <= now or stored[_EXPIRY.size:] != expected.encode("utf-8"):
             return False

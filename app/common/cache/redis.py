@@ -1,10 +1,15 @@
 """The Redis cache (REDIS_URL): shared by many instances, every operation atomic on the server."""
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar, cast
+
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from app.common.cache.base import Cache, CacheUnavailable
+
+_T = TypeVar("_T")
 
 # INCR and set the window's expiry in one step, so a counter can never be left without one.
 _INCR = """
@@ -41,7 +46,7 @@ class RedisCache(Cache):
         self._decr = self._redis.register_script(_DECR)
         self._swap = self._redis.register_script(_SWAP)
 
-    async def _call(self, awaitable):
+    async def _call(self, awaitable: Awaitable[_T]) -> _T:
         try:
             return await awaitable
         except (RedisError, OSError) as exc:
@@ -51,7 +56,8 @@ class RedisCache(Cache):
         return bool(await self._call(self._redis.set(self._prefix + key, value, ex=ttl, nx=True)))
 
     async def get(self, key: str) -> str | None:
-        return await self._call(self._redis.get(self._prefix + key))
+        # decode_responses=True: Redis answers str, where the client's types allow bytes | str.
+        return cast("str | None", await self._call(self._redis.get(self._prefix + key)))
 
     async def set(self, key: str, value: str, ttl: int) -> None:
         await self._call(self._redis.set(self._prefix + key, value, ex=ttl))

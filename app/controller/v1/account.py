@@ -36,7 +36,7 @@ class Account(Common):
     async def phone_change(self, data: dict[str, Any]) -> JsonResponse:
         """new phone + its `change_phone` SMS code (+ password) → the user as /test answers it."""
         await self.app.account.change_phone(self.caller(), data)
-        me = self.request.user
+        me = self.request.identity
         user = await self.app.account.profile(me.uid)
         return self.success({"uid": me.uid, "account": user.account, "phone": user.phone, "rid": me.role_ids})
 

@@ -33,7 +33,7 @@ class Admin(Common):
     async def user_list(self, data: dict[str, Any]) -> JsonResponse:
         """page, limit, keyword, status → {list, total, page, limit}, phones masked."""
         result = await self._admin.users(_filters(data), data.get("page", 1), data.get("limit", 20),
-                                         self.request.user.uid, self.request.client_ip)
+                                         self.request.identity.uid, self.request.client_ip)
         return self.success(result)
 
     @action(AdminValidate, "user", data=schemas.USER_STATUS,
@@ -59,13 +59,13 @@ class Admin(Common):
 
     async def _on_user(self, act: Callable[[int, int, int, str], Awaitable[dict[str, Any]]], uid: int) -> JsonResponse:
         """`act(administrator, uid, now, ip)` on one user (the service audits it)."""
-        return self.success(await act(self.request.user.uid, uid, self.app.clock.seconds(), self.request.client_ip))
+        return self.success(await act(self.request.identity.uid, uid, self.app.clock.seconds(), self.request.client_ip))
 
     @action(AdminValidate, "audit_list", data=schemas.page_of("AuditEntry"))
     async def audit_list(self, data: dict[str, Any]) -> JsonResponse:
         """page, limit, uid, event, since, until (Unix seconds) → {list, total, page, limit}, newest first."""
         result = await self._admin.audit(_filters(data), data.get("page", 1), data.get("limit", 20),
-                                         self.request.user.uid, self.request.client_ip)
+                                         self.request.identity.uid, self.request.client_ip)
         return self.success(result)
 
     @action(AdminValidate, "user_export", files=schemas.EXPORT_TYPES)
@@ -81,7 +81,7 @@ class Admin(Common):
     async def _export(self, name: str, data: dict[str, Any]) -> StreamingResponse:
         sheet = export.SHEETS[name]
         fmt = data["format"]
-        pii = await self._admin.begin_export(name, fmt, _filters(data), self.request.user.uid, self.request.client_ip)
+        pii = await self._admin.begin_export(name, fmt, _filters(data), self.request.identity.uid, self.request.client_ip)
         tables = export.table(sheet, _filters(data), pii=pii, zone=self.settings.APP_TIMEZONE,
                               max_rows=data.get("max_rows"))
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.app.clock.now()))

@@ -32,7 +32,7 @@ class Login(Common):
     @action(data=schemas.ME)
     async def test(self) -> JsonResponse:
         """The logged-in user and the roles the database gives them now, behind checkLogin."""
-        user = self.request.user
+        user = self.request.identity
         return self.success({"uid": user.uid, "account": user.account, "phone": user.phone, "rid": user.role_ids})
 
     @action(UserCreate, "register", answer="CREATED", errors=("ACCOUNT_TAKEN", "PHONE_TAKEN", *SMS_CODE_ERRORS))

@@ -15,10 +15,10 @@ class Member(Common):
     @action(data=schemas.MEMBER_CODE)
     async def code(self) -> JsonResponse:
         """A new one-time member code of the user → {code, qrcode, barcode, expires_in}; the previous one ends."""
-        return no_store(self.success(await self.app.member_codes.issue(self.request.user.uid, self.request.client_ip)))
+        return no_store(self.success(await self.app.member_codes.issue(self.request.identity.uid, self.request.client_ip)))
 
     @action(MemberCode, data=schemas.MEMBER, errors=("MEMBER_CODE_INVALID",))
     async def verify(self, data: dict[str, Any]) -> JsonResponse:
         """A counter reads a member code → {uid, account, phone (masked)}; the code is used up."""
-        return self.success(await self.app.member_codes.verify(data["code"], self.request.user.uid,
+        return self.success(await self.app.member_codes.verify(data["code"], self.request.identity.uid,
                                                                self.request.client_ip))

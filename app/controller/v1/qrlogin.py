@@ -36,17 +36,17 @@ class QrLogin(Common):
     @action(QrLoginValidate, "ticket", data=schemas.QR_SCANNED, errors=_TICKET_ERRORS)
     async def scan(self, data: dict[str, Any]) -> JsonResponse:
         """The app scanned a ticket → {platform, ip, user_agent, created_at} of the page that made it."""
-        me = self.request.user
+        me = self.request.identity
         return self.success(await self.app.qrlogin.scan(data["ticket"], me.uid, me.account, self.request.client_ip))
 
     @action(QrLoginValidate, "ticket", errors=_TICKET_ERRORS)
     async def confirm(self, data: dict[str, Any]) -> JsonResponse:
         """The app confirms a ticket it scanned: the page gets a session of this user."""
-        await self.app.qrlogin.confirm(data["ticket"], self.request.user.uid, self.request.client_ip)
+        await self.app.qrlogin.confirm(data["ticket"], self.request.identity.uid, self.request.client_ip)
         return self.success()
 
     @action(QrLoginValidate, "ticket", errors=_TICKET_ERRORS)
     async def cancel(self, data: dict[str, Any]) -> JsonResponse:
         """The app refuses a ticket it scanned: the page is told so."""
-        await self.app.qrlogin.cancel(data["ticket"], self.request.user.uid, self.request.client_ip)
+        await self.app.qrlogin.cancel(data["ticket"], self.request.identity.uid, self.request.client_ip)
         return self.success()

@@ -28,7 +28,7 @@ class Role(Common):
     @action(RoleValidate, "create", answer="CREATED", data=schemas.ref("Role"), errors=("ROLE_NAME_TAKEN", "PERMISSION_ESCALATION"))
     async def create(self, data: dict[str, Any]) -> JsonResponse:
         """name, title, permissions → the new role (HTTP 201)."""
-        role = await self._roles.create(self.request.user.uid, data["name"], data["title"], data["permissions"],
+        role = await self._roles.create(self.request.identity.uid, data["name"], data["title"], data["permissions"],
                                         self.request.client_ip)
         return self.success(role, "CREATED")
 
@@ -36,20 +36,20 @@ class Role(Common):
     async def update(self, data: dict[str, Any]) -> JsonResponse:
         """id, and title and/or permissions → the role as it is now."""
         role_id = data.pop("id")
-        role = await self._roles.update(self.request.user.uid, role_id, data, self.app.clock.seconds(),
+        role = await self._roles.update(self.request.identity.uid, role_id, data, self.app.clock.seconds(),
                                         self.request.client_ip)
         return self.success(role)
 
     @action(RoleValidate, "delete", errors=_CHANGE_ERRORS)
     async def delete(self, data: dict[str, Any]) -> JsonResponse:
         """id → the role and its assignments are gone (the caller must hold all its permissions)."""
-        await self._roles.delete(self.request.user.uid, data["id"], self.request.client_ip)
+        await self._roles.delete(self.request.identity.uid, data["id"], self.request.client_ip)
         return self.success()
 
     @action(RoleValidate, "assign", data=schemas.ref("UserRoles"), errors=("NOT_FOUND", "PERMISSION_ESCALATION", "LAST_ADMIN"))
     async def assign(self, data: dict[str, Any]) -> JsonResponse:
         """uid, rid (a list of role ids) → the user's roles become exactly these."""
-        result = await self._roles.assign(self.request.user.uid, data["uid"], [int(r) for r in data["rid"]],
+        result = await self._roles.assign(self.request.identity.uid, data["uid"], [int(r) for r in data["rid"]],
                                           self.request.client_ip)
         return self.success(result)
 

@@ -18,7 +18,7 @@ class Session(Common):
     @action(data=schemas.SESSION_LIST)
     async def list(self) -> JsonResponse:
         """→ {list: [{sid, current, platform, device, ip, user_agent, created_at, last_seen_at}]}, newest first."""
-        me = self.request.user
+        me = self.request.identity
         return self.success({"list": await self.app.sessions.list(me.uid, me.sid)})
 
     @action(AccountValidate, "end_session", data=schemas.SESSIONS_ENDED, errors=("NOT_FOUND",))
@@ -26,6 +26,6 @@ class Session(Common):
         """sid (one of the user's), or scope = others / all → {ended: N}."""
         if ("sid" in data) == ("scope" in data):
             raise ApiException("PARAM_INVALID", field="sid", reason=_ONE_OF)
-        me = self.request.user
+        me = self.request.identity
         ended = await self.app.sessions.end(me.uid, me.sid, data.get("sid"), data.get("scope"), self.request.client_ip)
         return self.success({"ended": ended})
