@@ -93,6 +93,19 @@ def run_sql(url: str, sql: str, *params: Any) -> list[tuple]:
         return [tuple(row) for row in cur.fetchall()] if cur.description else []
 
 
+def listening(port: int) -> bool:
+    """Whether a socket on this machine listens on TCP `port` (read from /proc/net/tcp and tcp6).
+    Not by connecting: a connection to a free port in the ephemeral range can, rarely, connect to
+    itself (TCP simultaneous open) and look like a listener."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    return True
+    return False
+
+
 def _children() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):

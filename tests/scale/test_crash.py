@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.scale.helpers import FAST, fresh_database, kill_tree, port_open, process_tree, run_sql, wait_gone
+from tests.scale.helpers import FAST, fresh_database, kill_tree, listening, process_tree, run_sql, wait_gone
 from tests.support import Client, LiveServer, expect_error, expect_ok
 
 LOAD_THREADS = 4
@@ -141,7 +141,7 @@ def test_acknowledged_writes_survive_kill_9_of_every_server_process(backend: str
             wait_gone(killed)
             for t in threads:
                 t.join(30)
-            assert not port_open(server.port), "something still listens on the killed server's port"
+            assert not listening(server.port), "something still listens on the killed server's port"
         finally:
             server.stop()
         assert not ledger.unexpected, ledger.unexpected
