@@ -12,9 +12,7 @@ uses the app started last.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
-import os
 import secrets
 import subprocess
 import sys
@@ -34,6 +32,7 @@ from tests.support import (
     TEST_BACKEND,
     TEST_REDIS,
     ServerFace,
+    command_in_process,
     create_database,
     drop_database,
     server_env,
@@ -148,24 +147,7 @@ class InProcessServer(ServerFace):
 
     def command(self, *args: str) -> subprocess.CompletedProcess:
         """An admin command through its entry function (app.command.run_command), on this app's settings."""
-        from app.command import run_command
-
-        out, err = io.StringIO(), io.StringIO()
-        saved = {name: os.environ.get(name) for name in self.settings}
-        os.environ.update(self.settings)
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                try:
-                    code = run_command(list(args), clock=self.clock)
-                except SystemExit as exit_:  # argparse refusing the arguments
-                    code = exit_.code if isinstance(exit_.code, int) else 2
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-        return subprocess.CompletedProcess(["server.py", *args], code, out.getvalue(), err.getvalue())
+        return command_in_process(self.settings, args, self.clock)
 
     def _shut_down(self, patience: float = 30) -> None:
         """The lifespan's shutdown, through TestClient, waited for at most `patience` seconds.
