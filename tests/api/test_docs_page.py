@@ -178,6 +178,17 @@ def _execute(page: Page, block: str) -> tuple[int, dict]:
     return int(status.strip().split()[0]), json.loads(body)
 
 
+def _authorize(page: Page, access: str) -> None:
+    """Authorize (the padlock) with the bearer token `access`, and close the dialog."""
+    page.eval("document.querySelector('.auth-wrapper .authorize').click()")
+    assert page.wait_for("(i => i && (i.focus(), true))"
+                         "(document.querySelector('.auth-container input[type=text]'))")
+    page.type(access)
+    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
+    page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
+    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, browser: Chromium, user: dict) -> None:
     """As a newcomer: type the secret, log in for a JWT with "Try it out", Authorize with it, call /v2/test.
@@ -202,14 +213,7 @@ def test_try_it_out_signs_with_the_secret_alone(server: LiveServer, browser: Chr
     access = body["data"]["jwt"]
     assert access.count(".") == 2
 
-    page.eval("document.querySelector('.auth-wrapper .authorize').click()")
-    field = page.wait_for("(i => i && (i.focus(), true))("
-                          "document.querySelector('.auth-container input[type=text]'))")
-    assert field
-    page.type(access)
-    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
-    page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
-    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+    _authorize(page, access)
 
     block = _open_operation(page, "v2_test")
     status, body = _execute(page, block)
@@ -233,13 +237,7 @@ def test_try_it_out_signs_with_hmac_when_chosen(server: LiveServer, browser: Chr
     assert (status, body["code"]) == (200, 200), (body, page.console())
     assert page.eval("document.getElementById('canonical').textContent").startswith("LOGIN-HMAC-SHA256")
     access = body["data"]["jwt"]
-    page.eval("document.querySelector('.auth-wrapper .authorize').click()")
-    assert page.wait_for("(i => i && (i.focus(), true))"
-                         "(document.querySelector('.auth-container input[type=text]'))")
-    page.type(access)
-    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .authorize').click()")
-    page.wait_for("document.querySelector('.auth-container .auth-btn-wrapper .btn-done')")
-    page.eval("document.querySelector('.auth-container .auth-btn-wrapper .btn-done').click()")
+    _authorize(page, access)
     block = _open_operation(page, "v2_test")
     status, body = _execute(page, block)
     assert (status, body["code"]) == (200, 200), (body, page.console())
