@@ -186,11 +186,12 @@ def test_readme_shows_the_client_and_its_example_runs(server: LiveServer, user: 
                     reason="`wheel` is not installed (requirements.txt pins it): pip cannot build the package offline")
 def test_pip_installs_the_client_with_its_command(tmp_path: Path) -> None:
     """`pip install ./client` makes `login-api-client`: the package and its command, outside the repository.
-    Offline: a venv that sees this interpreter's setuptools and wheel, no index, no dependencies fetched."""
+    Offline: a venv that sees this interpreter's pip, setuptools and wheel (none copied into it: ensurepip
+    took most of this test's time), no index, no dependencies fetched."""
     source = tmp_path / "src"
     shutil.copytree(ROOT / "client", source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True, timeout=120)
     done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                            "--no-build-isolation", str(source)], capture_output=True, text=True, timeout=300,
                           cwd=tmp_path, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
