@@ -93,17 +93,25 @@ def run_sql(url: str, sql: str, *params: Any) -> list[tuple]:
         return [tuple(row) for row in cur.fetchall()] if cur.description else []
 
 
-def listening(port: int) -> bool:
-    """Whether a socket on this machine listens on TCP `port` (read from /proc/net/tcp and tcp6).
-    Not by connecting: a connection to a free port in the ephemeral range can, rarely, connect to
-    itself (TCP simultaneous open) and look like a listener."""
+def listeners(port: int) -> list[str]:
+    """The processes on this machine holding a socket that listens on TCP `port`: "pid cmdline" each (read
+    from /proc/net/tcp, tcp6 and the processes' file descriptors). Not by connecting: a connection to a
+    free port in the ephemeral range can, rarely, connect to itself (TCP simultaneous open), and a
+    listening socket that no process holds any more may still accept."""
+    inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(FileNotFoundError), open(table) as f:
             for line in list(f)[1:]:
                 fields = line.split()
                 if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                    return True
-    return False
+                    inodes.add(f"socket:[{fields[9]}]")
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc") if inodes else []):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{pid} {command.strip()}")
+    return found
 
 
 def _children() -> dict[int, list[int]]:
