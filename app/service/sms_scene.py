@@ -67,11 +67,12 @@ class SmsScenes:
         """
         key = f"smsverify:{ip}"
         await self.limits.take(key, self.settings.SMS_VERIFY_IP_LIMIT, HOUR, "SMS_VERIFY_LIMITED")
-        outcome: object = None  # None while `work` raises: the slot is given back then too
+        wrong = False  # also when `work` raises: the slot is given back then too
         try:
-            outcome = result = await work()
+            result = await work()
+            wrong = result == WRONG
         finally:
-            if outcome != WRONG:
+            if not wrong:
                 await self.limits.give_back(key, HOUR)
         if isinstance(result, str):
             await self.audit.record(what, "refused", ip=ip, detail=result)

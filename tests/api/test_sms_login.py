@@ -158,3 +158,17 @@ def test_wrong_codes_on_every_code_endpoint_count_toward_the_address_limit(tmp_p
     finally:
         c.http.close()
         live.stop()
+
+
+def test_right_codes_do_not_count_toward_the_address_limit(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The slot a right code took is given back: three SMS logins from one address under a limit of two
+    wrong codes, then still two wrong codes before the limit answers."""
+    with serving(tmp_path_factory, "verifyright", **{**FAST, "SMS_VERIFY_IP_LIMIT": 2}) as app:
+        c = Client(app.url)
+        for _ in range(3):
+            assert sms_login(c, new_phone())["registered"] is True
+        phone = new_phone()
+        code_for(c, phone, "login")
+        for _ in range(2):
+            expect_error(c.post("/login/sms", {"phone": phone, "code": "000000"}), "v2", *SMS_CODE_WRONG)
+        expect_error(c.post("/login/sms", {"phone": phone, "code": "000000"}), "v2", 60032, 50009, 429)
