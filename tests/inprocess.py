@@ -27,14 +27,9 @@ from tests.support import (
     DATA_KEY,
     FAST_HASH,
     JWT_SECRET,
-    REDIS_URL,
     SIGN_SECRET,
-    TEST_BACKEND,
-    TEST_REDIS,
     ServerFace,
     command_in_process,
-    create_database,
-    drop_database,
     server_env,
 )
 
@@ -82,12 +77,7 @@ class InProcessServer(ServerFace):
         self.runtime = runtime
         self.clock = clock or SYSTEM_CLOCK
         runtime.mkdir(parents=True, exist_ok=True)
-        self.backend, self.database_name = "sqlite", None
-        if "DATABASE_URL" not in settings and TEST_BACKEND != "sqlite":
-            self.backend = TEST_BACKEND
-            self.database_name, settings["DATABASE_URL"] = create_database(TEST_BACKEND)
-        if "REDIS_URL" not in settings and TEST_REDIS:
-            settings.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"test:{secrets.token_hex(6)}:")
+        self.pick_storage(settings)
         self.settings = {"RUNTIME_DIR": str(runtime), "SIGN_SECRET": SIGN_SECRET, "JWT_SECRET": JWT_SECRET,
                          "DATA_KEY": DATA_KEY, "LOG_LEVEL": "warning", **FAST_HASH,
                          **{k: str(v) for k, v in settings.items()}}
@@ -182,6 +172,4 @@ class InProcessServer(ServerFace):
             getattr(state.database, "close_all", state.database.close)()
         logging.getLogger("login_api").removeHandler(self._log_handler)
         self._log_handler.close()
-        if self.database_name:
-            drop_database(self.backend, self.database_name)
-            self.database_name = None
+        self.drop_own_database()

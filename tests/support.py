@@ -96,6 +96,29 @@ class ServerFace:
     runtime: Path
     backend: str
     database_name: str | None
+    _owns_database: bool
+
+    def pick_storage(self, settings: dict[str, Any]) -> None:
+        """This leg's storage, filled into `settings` where the test chose none: a fresh database on
+        TEST_BACKEND's server (dropped by stop()), and a Redis key prefix of its own with TEST_REDIS=1.
+        A MariaDB or PostgreSQL database the test made itself is queried, and left to the test."""
+        self.backend, self.database_name, self._owns_database = "sqlite", None, False
+        url = str(settings.get("DATABASE_URL", ""))
+        if not url and TEST_BACKEND != "sqlite":
+            self.backend = TEST_BACKEND
+            self.database_name, settings["DATABASE_URL"] = create_database(TEST_BACKEND)
+            self._owns_database = True
+        elif url.startswith(("mysql://", "postgresql://")):
+            self.backend = "mysql" if url.startswith("mysql://") else "postgres"
+            self.database_name = url.rsplit("/", 1)[1]
+        if "REDIS_URL" not in settings and TEST_REDIS:
+            settings.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"test:{secrets.token_hex(6)}:")
+
+    def drop_own_database(self) -> None:
+        """Drop the database pick_storage() made, once."""
+        if self.database_name and self._owns_database:
+            drop_database(self.backend, self.database_name)
+            self._owns_database = False
 
     def command(self, *args: str) -> subprocess.CompletedProcess:
         raise NotImplementedError
@@ -127,20 +150,7 @@ class LiveServer(ServerFace):
 
     def __init__(self, runtime: Path, workers: int = 1, **settings: Any):
         self.runtime = runtime
-        self.backend = "sqlite"
-        self.database_name: str | None = None
-        self._owns_database = False
-        if "DATABASE_URL" not in settings and TEST_BACKEND != "sqlite":
-            self.backend = TEST_BACKEND
-            self.database_name, settings["DATABASE_URL"] = create_database(TEST_BACKEND)
-            self._owns_database = True
-        elif str(settings.get("DATABASE_URL", "")).startswith(("mysql://", "postgresql://")):
-            # A database the test made itself: query() reads it, stop() leaves it to the test.
-            url = str(settings["DATABASE_URL"])
-            self.backend = "mysql" if url.startswith("mysql://") else "postgres"
-            self.database_name = url.rsplit("/", 1)[1]
-        if "REDIS_URL" not in settings and TEST_REDIS:
-            settings.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"test:{secrets.token_hex(6)}:")
+        self.pick_storage(settings)
         self.env = server_env(runtime, **settings)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -190,9 +200,7 @@ class LiveServer(ServerFace):
                 self.process.kill()
                 self.process.wait()
         self._log.close()
-        if self.database_name and self._owns_database:
-            drop_database(self.backend, self.database_name)
-            self._owns_database = False
+        self.drop_own_database()
 
 
 
