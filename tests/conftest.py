@@ -60,9 +60,11 @@ def tmp_runtime(tmp_path: Path) -> Path:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """`-n auto`: two workers per core. A worker spends much of its time waiting (on a live server, a
-    subprocess, a browser), and on this project's 2-core machine 4 workers ran the PostgreSQL leg in
-    2:08 against 2:28 for 2 (6: 2:11). PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set."""
+    """`-n auto`: two workers per core, since a worker spends part of its time waiting (on a live server,
+    a subprocess, a browser). Measured on this project's 2-core machine, PostgreSQL leg alternated:
+    2 workers 132 s and 113 s, 4 workers 113 s and 114 s (6, once: 131 s); the SQLite run, not
+    alternated, 248 s and 233 s with 4 against 262 s and 277 s with 2. A small gain at best.
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set."""
     import os
 
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
@@ -70,8 +72,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return 2 * len(os.sched_getaffinity(0))
 
 
-# The modules that take longest, started first: with one worker per core (pytest.ini's -n auto), a
-# long module picked up last would leave the other core idle at the end. Only the order changes.
+# The modules that take longest, started first: a long module picked up last would keep one worker
+# busy after the others ran out of work, and a core idle. Only the order changes.
 SLOW_FIRST = ("tests/api/test_schemathesis.py", "tests/test_readme_walk.py", "tests/api/test_docs_page.py",
               "tests/api/test_lockout.py", "tests/scale/test_two_instances.py", "tests/api/test_client.py",
               "tests/scale/test_crash.py", "tests/ops/test_events.py", "tests/api/test_captcha.py",
